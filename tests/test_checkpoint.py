@@ -1,0 +1,106 @@
+"""Atomic saves, safe loads, damaged files."""
+import errno
+import os
+import pickle
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from textgan import checkpoint as ck
+from textgan.errors import CheckpointError
+
+
+def state(step):
+    return {"step": step, "weights": {"w": torch.full((3,), float(step))}, "config": {"a": 1}}
+
+
+def test_round_trip_and_listing(tmp_path):
+    for step in (5, 10, 20):
+        ck.save_checkpoint(state(step), tmp_path / ck.checkpoint_name(step))
+    assert [s for s, _ in ck.list_checkpoints(tmp_path)] == [5, 10, 20]
+    loaded = ck.load_checkpoint(tmp_path / ck.checkpoint_name(10))
+    assert loaded["step"] == 10 and loaded["format_version"] == ck.FORMAT_VERSION
+    assert torch.equal(loaded["weights"]["w"], torch.full((3,), 10.0))
+    ck.prune_checkpoints(tmp_path, keep=2)
+    assert [s for s, _ in ck.list_checkpoints(tmp_path)] == [10, 20]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_truncated_newest_falls_back_to_previous(tmp_path):
+    ck.save_checkpoint(state(1), tmp_path / ck.checkpoint_name(1))
+    newest = ck.save_checkpoint(state(2), tmp_path / ck.checkpoint_name(2))
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="damaged or truncated"):
+        ck.load_checkpoint(newest)
+    warnings = []
+    loaded, path = ck.load_latest(tmp_path, warn=warnings.append)
+    assert loaded["step"] == 1 and path.name == ck.checkpoint_name(1)
+    assert len(warnings) == 1 and "ckpt-00000002.pt" in warnings[0]
+
+
+def test_garbage_and_empty_files(tmp_path):
+    bad = tmp_path / ck.checkpoint_name(3)
+    bad.write_bytes(b"")
+    with pytest.raises(CheckpointError):
+        ck.load_checkpoint(bad)
+    bad.write_bytes(os.urandom(4096))
+    with pytest.raises(CheckpointError):
+        ck.load_checkpoint(bad)
+    with pytest.raises(CheckpointError, match="no usable checkpoint"):
+        ck.load_latest(tmp_path)
+
+
+class Exploit:
+    def __reduce__(self):
+        return (os.system, (f"touch {Exploit.marker}",))
+
+
+def test_malicious_pickle_is_rejected_without_running(tmp_path):
+    Exploit.marker = tmp_path / "pwned"
+    evil = tmp_path / ck.checkpoint_name(7)
+    torch.save({"format_version": 1, "step": 7, "payload": Exploit()}, evil)
+    with pytest.raises(CheckpointError, match="refusing to load"):
+        ck.load_checkpoint(evil)
+    assert not Exploit.marker.exists()
+    # a raw (non-zip) pickle is refused as well
+    evil.write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(CheckpointError):
+        ck.load_checkpoint(evil)
+    assert not Exploit.marker.exists()
+
+
+def test_not_a_textgan_checkpoint(tmp_path):
+    path = tmp_path / "x.pt"
+    torch.save({"w": torch.zeros(2)}, path)
+    with pytest.raises(CheckpointError, match="not a textgan checkpoint"):
+        ck.load_checkpoint(path)
+
+
+def test_disk_full_keeps_previous(tmp_path, monkeypatch):
+    good = ck.save_checkpoint(state(1), tmp_path / ck.checkpoint_name(1))
+
+    def full_disk(obj, f):
+        f.write(b"partial bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ck.torch, "save", full_disk)
+    with pytest.raises(CheckpointError, match="no space left"):
+        ck.save_checkpoint(state(2), tmp_path / ck.checkpoint_name(2))
+    # overwriting the same name fails the same way and leaves the old file whole
+    with pytest.raises(CheckpointError):
+        ck.save_checkpoint(state(9), good)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == [ck.checkpoint_name(1)]
+    assert ck.load_checkpoint(good)["step"] == 1
+
+
+def test_rng_state_round_trip():
+    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    saved = ck.capture_rng_state()
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.seed(9); np.random.seed(9); torch.manual_seed(9)
+    ck.restore_rng_state(saved)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected

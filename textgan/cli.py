@@ -1,0 +1,219 @@
+"""Command line: maps options onto configs, calls textgan, prints.  No logic of its own.
+
+    textgan train-lm --corpus NAME|PATH [--preset paper|small] [...]
+    textgan sample   --run DIR | --checkpoint FILE  -n N
+    textgan eval-lm  --samples FILE | --run DIR  --corpus NAME|PATH [--json]
+    textgan corpora  [list | show NAME | prepare NAME]
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from textgan.errors import TextganError
+
+EXIT_USAGE = 2
+
+
+def friendly_errors(fn):
+    """User errors become one line on stderr and exit status 2, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TextganError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="textgan")
+def main():
+    """textgan: WGAN-GP language models (Gulrajani et al. 2017) and images, one gradient penalty."""
+
+
+# ---------------------------------------------------------------- train-lm
+@main.command("train-lm")
+@click.option("--corpus", required=True, help="synthetic, billion-words, hf:NAME[:CONFIG[:SPLIT[:FIELD]]], "
+              "or a PATH (text file or directory of them, .txt/.txt.gz/.jsonl).")
+@click.option("--preset", type=click.Choice(["paper", "small"]), default=None,
+              help="paper (default): the paper's settings; small: learns within minutes on a CPU.")
+@click.option("--iters", type=int, help="Total generator iterations of the run (paper: 200000).")
+@click.option("--critic-iters", type=int, help="Critic steps per generator step (paper: 10).")
+@click.option("--dim", type=int, help="Channels of the residual blocks (paper: 512).")
+@click.option("--batch-size", type=int, help="Batch size (paper: 64).")
+@click.option("--seq-len", type=int, help="Sequence length in tokens (paper: 32).")
+@click.option("--gp-weight", type=float, help="Gradient penalty weight lambda (paper: 10).")
+@click.option("--lr", type=float, help="Adam learning rate (paper: 1e-4).")
+@click.option("--max-lines", type=int, help="Training lines to read (paper: 10,000,000).")
+@click.option("--eval-every", type=int, help="Log, evaluate, sample and checkpoint every N iterations (100).")
+@click.option("--tokens", type=click.Choice(["char", "word", "bpe"]), default=None,
+              help="Token level (paper: char).")
+@click.option("--bpe-vocab-size", type=int, help="Vocabulary size for --tokens bpe.")
+@click.option("--device", default=None, help="auto (default), cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
+              help="fp32 (exact, default) or bf16 autocast.")
+@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks.")
+@click.option("--seed", type=int, help="Random seed (default 1).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/CORPUS-TIME).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out up to --iters.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where named corpora live (default $TEXTGAN_DATA_DIR or ~/.cache/textgan).")
+@click.option("--download/--no-download", default=None, help="Download a named corpus if it is absent.")
+@click.option("--checkpoint-every", type=int, help="Checkpoint interval (default: every evaluation).")
+@click.option("--keep-checkpoints", type=int, help="How many recent checkpoints to keep (3).")
+@click.option("--on-nonfinite", type=click.Choice(["stop", "rollback"]), default=None,
+              help="On a NaN/inf: stop (default) or roll back to the last good checkpoint.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_weight, lr, max_lines,
+             eval_every, tokens, bpe_vocab_size, device, precision, compile_, seed, out, resume, data_dir,
+             download, checkpoint_every, keep_checkpoints, on_nonfinite, quiet):
+    """Train the paper's WGAN-GP character language model."""
+    from textgan.config import make_config
+    from textgan.runs import train_lm as run
+
+    overrides = dict(corpus=corpus, iters=iters, critic_iters=critic_iters, dim=dim, batch_size=batch_size,
+                     seq_len=seq_len, gp_weight=gp_weight, lr=lr, max_lines=max_lines,
+                     eval_every=eval_every, tokens=tokens, bpe_vocab_size=bpe_vocab_size, device=device,
+                     precision=precision, compile=compile_, seed=seed, data_dir=data_dir,
+                     download=download, checkpoint_every=checkpoint_every,
+                     keep_checkpoints=keep_checkpoints, on_nonfinite=on_nonfinite)
+    if resume:
+        cfg = None
+        overrides["preset"] = preset
+    else:
+        cfg = make_config(preset or "paper", **overrides)
+    summary = run(cfg, out, resume=resume, overrides=overrides, progress=not quiet,
+                  interactive=sys.stdin.isatty(), log=_log)
+    last = summary["last"] or {}
+    click.echo(f"run {summary['run_dir']}: step {summary['step']}"
+               + "".join(f", {k} {last[k]:.4f}" for k in ("js1", "js2", "js3", "js4") if k in last))
+    samples = sorted((Path(summary["run_dir"]) / "samples").glob("samples_*.txt"))
+    if samples:
+        lines = samples[-1].read_text(encoding="utf-8").splitlines()[:8]
+        click.echo(f"samples at step {summary['step']} ({samples[-1]}):")
+        for line in lines:
+            click.echo(f"  {line}")
+
+
+# ---------------------------------------------------------------- sample
+@main.command()
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Run directory (newest good checkpoint).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), help="A checkpoint file.")
+@click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of lines.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("--seed", type=int, default=None, help="Noise seed (default: random).")
+@click.option("--device", default="auto", show_default=True)
+@friendly_errors
+def sample(run_dir, checkpoint, n, out_file, seed, device):
+    """Print or write N generated lines (argmax per position, padding stripped)."""
+    from textgan.errors import ConfigError
+    from textgan.runs import resolve_device
+    from textgan.sample import load_generator, sample_lines
+
+    if n <= 0:
+        raise ConfigError(f"-n must be positive, got {n}")
+    generator, vocab, _, step = load_generator(run_dir, checkpoint, resolve_device(device), warn=_log)
+    lines = sample_lines(generator, vocab, n, seed=seed)
+    text = "".join(line + "\n" for line in lines)
+    if out_file:
+        _write_text(out_file, text)
+        _log(f"wrote {len(lines)} lines from step {step} to {out_file}")
+    else:
+        click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------- eval-lm
+@main.command("eval-lm")
+@click.option("--samples", type=click.Path(dir_okay=False), help="File of generated lines.")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Generate samples from this run.")
+@click.option("-n", "--num", "n", type=int, default=640, show_default=True,
+              help="Lines to generate with --run.")
+@click.option("--corpus", required=True, help="NAME or PATH of the reference corpus.")
+@click.option("--heldout", type=click.Path(dir_okay=False), default=None,
+              help="Held-out reference lines (default: the corpus's own split).")
+@click.option("--seq-len", type=int, default=32, show_default=True, help="Lines are cut/padded to this.")
+@click.option("--max-lines", type=int, default=10_000_000, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--download/--no-download", default=False)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json):
+    """JS-1..4 (bits) of samples against a corpus, with the paper's exact definition, and more metrics."""
+    from textgan.evaluate import format_report
+    from textgan.runs import evaluate_lm
+
+    result = evaluate_lm(samples=samples, run_dir=run_dir, n=n, corpus=corpus, heldout=heldout,
+                                  seq_len=seq_len, max_lines=max_lines, data_dir=data_dir,
+                                  download=download, seed=seed, interactive=sys.stdin.isatty(), log=_log)
+    click.echo(json.dumps(result) if as_json else format_report(result))
+
+
+# ---------------------------------------------------------------- corpora
+@main.group(invoke_without_command=True)
+@click.pass_context
+def corpora(ctx):
+    """List, show and prepare the named corpora."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(corpora_list)
+
+
+@corpora.command("list")
+@friendly_errors
+def corpora_list():
+    """The named corpora."""
+    from textgan.data.corpus import list_corpora
+    for card in list_corpora():
+        click.echo(f"{card['name']:<16} {card.get('summary', '')}")
+
+
+@corpora.command("show")
+@click.argument("name")
+@friendly_errors
+def corpora_show(name):
+    """A corpus card: where it comes from, layout, size, licence."""
+    from textgan.data.corpus import show_corpus
+    click.echo(show_corpus(name))
+
+
+@corpora.command("prepare")
+@click.argument("name")
+@click.option("--seq-len", type=int, default=32, show_default=True)
+@click.option("--max-lines", type=int, default=10_000_000, show_default=True)
+@click.option("--tokens", type=click.Choice(["char", "word", "bpe"]), default="char", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--download/--no-download", default=False)
+@friendly_errors
+def corpora_prepare(name, seq_len, max_lines, tokens, data_dir, download):
+    """Download (if asked) and encode a corpus ahead of training."""
+    from textgan.config import DataConfig
+    from textgan.data.corpus import prepare_corpus
+    data = DataConfig(corpus=name, tokens=tokens, max_lines=max_lines, data_dir=data_dir, download=download)
+    click.echo(prepare_corpus(data, seq_len))
+
+
+def _write_text(path: str, text: str) -> None:
+    from textgan.errors import ConfigError
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""Corpora by name or path -> EncodedCorpus (ids [N, L] + Vocab + held-out split).
+
+Names: `synthetic` (built-in grammar, no files), `billion-words` (official
+layout under --data-dir), `hf:NAME[:CONFIG[:SPLIT[:FIELD]]]`; anything else is
+a PATH: a text file, `.txt.gz`, `.jsonl` (`PATH.jsonl:FIELD`, field `text` by
+default) or a directory of such files read in sorted order, recursively.
+
+Held-out split: billion-words reads its own held-out shards (first
+HELDOUT_LINES lines of news.en.heldout-00000-of-00050, 00001, ...).  Every
+other corpus holds out a seeded random 1% of its lines (numpy
+default_rng(0), at most 10,000 lines, none when under 100 lines); those lines
+are removed from the training ids.  The vocabulary is built from all lines read.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from textgan.data import billion_words as bw
+from textgan.data import cache, hf
+from textgan.data.text_io import (BLOCK_BYTES, Piece, file_format, iter_piece_lines,
+                                  read_source_lines, sniff, split_file)
+from textgan.data.vocab import Vocab
+from textgan.errors import CorpusError
+
+HELDOUT_FRACTION = 0.01
+HELDOUT_MAX = 10_000
+HELDOUT_SEED = 0
+TEXT_SUFFIXES = (".txt", ".text", ".txt.gz", ".jsonl", ".jsonl.gz")
+NAMED = {
+    "synthetic": "built-in probabilistic grammar of short news-style sentences (no files)",
+    "billion-words": "One Billion Word benchmark, training shards 00001-00099 (Chelba et al. 2013)",
+}
+
+
+@dataclass
+class EncodedCorpus:
+    name: str
+    ids: np.ndarray                      # [N, L] uint8 / uint16 / int32
+    vocab: Vocab
+    heldout: np.ndarray | None = None    # [M, L], same vocabulary
+    source: str = ""                     # human description
+    cache_path: str | None = field(default=None, repr=False)
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.ids.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+@dataclass
+class Source:
+    """What a corpus spec resolved to: files to stream, or lines made in memory."""
+    name: str
+    description: str
+    pieces: Callable[[], Iterable[Piece]] | None = None    # files, split into pieces lazily
+    lines: Callable[[], list[str]] | None = None            # in-memory corpora
+    heldout_pieces: list[Piece] | None = None                # billion-words
+    key: dict = field(default_factory=dict)                  # identity for the cache
+    total_bytes: int = 0                                     # size of the files (pool or not)
+
+
+# -- resolving a spec --------------------------------------------------------
+def _file_pieces(files: list[tuple[str, str, str]]) -> Iterator[Piece]:
+    for path, fmt, fld in files:
+        sniff(path, fmt)
+        yield from split_file(path, fmt, fld, BLOCK_BYTES)
+
+
+def _path_files(corpus: str) -> tuple[list[tuple[str, str, str]], str] | None:
+    """[(path, format, field)] for a PATH spec, or None when it is not a path."""
+    path, fld = corpus, "text"
+    if not os.path.exists(path) and ":" in corpus:
+        head, tail = corpus.rsplit(":", 1)
+        if file_format(head).startswith("jsonl") and os.path.exists(head):
+            path, fld = head, tail
+    p = Path(path).expanduser()
+    if p.is_file():
+        return [(str(p), file_format(str(p)), fld)], str(p)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*")
+                       if f.is_file() and f.name.lower().endswith(TEXT_SUFFIXES)
+                       and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        if not files:
+            raise CorpusError(f"no text files ({', '.join(TEXT_SUFFIXES)}) in directory {p}")
+        return [(f, file_format(f), fld) for f in files], f"{p} ({len(files)} files)"
+    return None
+
+
+def _looks_like_path(corpus: str) -> bool:
+    return os.sep in corpus or corpus.startswith(".") or "." in Path(corpus).name
+
+
+def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source:
+    corpus = str(data.corpus)
+    if corpus == "synthetic":
+        from textgan.data import synthetic
+        n = min(data.max_lines, synthetic.DEFAULT_LINES)
+        mod = cache.file_fingerprint([synthetic.__file__])
+        return Source("synthetic", f"synthetic grammar, {n} lines (seed 0)",
+                      lines=lambda: synthetic.generate_lines(n, seed=0),
+                      key={"synthetic": mod, "n": n})
+    if corpus == bw.NAME:
+        root = bw.ensure(data.data_dir, download=data.download, interactive=interactive,
+                         progress=progress)
+        shards = bw.train_shards(root)
+        held = bw.heldout_shards(root)
+        files = [(str(s), "txt", "text") for s in shards]
+        return Source(bw.NAME, f"Billion Word at {root}",
+                      pieces=lambda: _file_pieces(files),
+                      heldout_pieces=[Piece(str(h), "txt") for h in held],
+                      key={"files": cache.file_fingerprint(shards + held)},
+                      total_bytes=sum(s.stat().st_size for s in shards))
+    if hf.is_hf(corpus):
+        spec = hf.parse(corpus)
+        ds = hf.load(spec)
+        return Source(corpus, spec.describe(), lines=lambda: hf.lines(ds, spec, data.max_lines),
+                      key={"hf": [spec.name, spec.config, spec.split, spec.field],
+                           "fingerprint": hf.fingerprint(ds)})
+    found = _path_files(corpus)
+    if found is None:
+        if _looks_like_path(corpus):
+            raise CorpusError(f"corpus path not found: {corpus}")
+        raise CorpusError(f"unknown corpus {corpus!r}: use a file or directory path, hf:NAME, "
+                          f"or one of: {', '.join(NAMED)}")
+    files, desc = found
+    prints = cache.file_fingerprint([f for f, _, _ in files])
+    return Source(corpus, desc, pieces=lambda: _file_pieces(files),
+                  key={"files": prints, "fields": [f for _, _, f in files]},
+                  total_bytes=sum(size for _, size, _ in prints))
+
+
+# -- held-out rows -----------------------------------------------------------
+def heldout_rows(n: int) -> np.ndarray:
+    """Sorted row indices of the seeded held-out split of an n-line corpus."""
+    m = min(HELDOUT_MAX, int(n * HELDOUT_FRACTION))
+    if m <= 0:
+        return np.zeros(0, np.int64)
+    return np.sort(np.random.default_rng(HELDOUT_SEED).choice(n, m, replace=False))
+
+
+def split_rows(ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(train, heldout): rows moved out; train compacted in place (no second full copy)."""
+    held = ids[rows].copy()
+    dst = int(rows[0]) if rows.size else ids.shape[0]
+    bounds = list(rows[1:]) + [ids.shape[0]]
+    for r, nxt in zip(rows, bounds):
+        src, end = int(r) + 1, int(nxt)
+        ids[dst:dst + end - src] = ids[src:end]
+        dst += end - src
+    return ids[:dst], held
+
+
+# -- reading lines -------------------------------------------------------------
+def _line_blocks(src: Source) -> Iterator[list[str]]:
+    if src.lines is not None:
+        yield src.lines()
+        return
+    bad = 0
+    for piece in src.pieces():
+        for lines, b in iter_piece_lines(piece):
+            bad += b
+            yield lines
+    from textgan.data.text_io import warn_replaced
+    warn_replaced(bad, src.description)
+
+
+def _all_lines(src: Source, max_lines: int) -> list[str]:
+    if src.lines is not None:
+        return src.lines()[:max_lines]
+    return read_source_lines(list(src.pieces()), max_lines, src.description)
+
+
+def corpus_lines(data, *, progress: bool = True, interactive: bool = False,
+                 split: str = "all") -> list[str]:
+    """Raw text lines of a corpus (no cutting, no vocabulary), up to data.max_lines.
+
+    split: "all" (every line read, as the reference reads the file), "train"
+    (without the held-out lines) or "heldout".
+    """
+    if split not in ("all", "train", "heldout"):
+        raise ValueError(f"split must be all, train or heldout, not {split!r}")
+    src = resolve(data, interactive=interactive, progress=progress)
+    if split == "heldout" and src.heldout_pieces is not None:
+        return read_source_lines(src.heldout_pieces, bw.HELDOUT_LINES, "held-out shards")
+    lines = _all_lines(src, data.max_lines)
+    if not lines:
+        raise CorpusError(f"corpus {src.description} has no lines")
+    if split == "all" or src.heldout_pieces is not None:
+        return lines
+    rows = heldout_rows(len(lines))
+    if split == "heldout":
+        return [lines[i] for i in rows]
+    drop = set(rows.tolist())
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+# -- encoding ------------------------------------------------------------------
+def _progress_bar(enabled: bool, desc: str):
+    from tqdm import tqdm
+    return tqdm( unit=" lines", unit_scale=True, desc=desc, disable=not enabled,
+                leave=False)
+
+
+def _encode(src: Source, data, seq_len: int, progress: bool) -> tuple[np.ndarray, Vocab]:
+    from textgan.data import tokenize as tk
+    kind = data.tokens
+    if kind not in ("char", "word", "bpe"):
+        from textgan.errors import ConfigError
+        raise ConfigError(f"tokens must be char, word or bpe, not {kind!r}")
+    with _progress_bar(progress, f"encoding {src.name}") as bar:
+        if kind == "char":
+            # a pool pays off only when there are several blocks to spread over the cores
+            n_workers = tk.workers() if src.total_bytes > 2 * BLOCK_BYTES else 1
+            parts = (tk.char_parts_of_lines(src.lines()[: data.max_lines], seq_len)
+                     if src.lines is not None
+                     else tk.char_parts_of_pieces(src.pieces(), seq_len, data.max_lines, n_workers))
+            return tk.encode_char(parts, seq_len, data.max_lines, data.max_vocab,
+                                  src.description, bar)
+        if kind == "word":
+            return tk.encode_word(_line_blocks(src), seq_len, data.max_lines, data.max_vocab, bar)
+        lines = _all_lines(src, data.max_lines)       # BPE trains on the text, then encodes it
+        vocab = tk.train_bpe(lines, data.bpe_vocab_size)
+        return tk.encode_bpe([lines], vocab, seq_len, data.max_lines, bar), vocab
+
+
+def _settings(src: Source, data, seq_len: int) -> dict:
+    s = {"corpus": src.name, "source": src.key, "tokens": data.tokens, "seq_len": seq_len,
+         "max_lines": data.max_lines, "max_vocab": data.max_vocab,
+         "heldout": [HELDOUT_FRACTION, HELDOUT_MAX, HELDOUT_SEED, bw.HELDOUT_LINES]}
+    if data.tokens == "bpe":
+        s["bpe_vocab_size"] = data.bpe_vocab_size
+    return s
+
+
+def load_corpus(data, seq_len: int, *, progress: bool = True,
+                interactive: bool = False) -> EncodedCorpus:
+    """The encoded corpus (from the cache when its sources are unchanged)."""
+    src = resolve(data, interactive=interactive, progress=progress)
+    key = cache.cache_key(_settings(src, data, seq_len))
+    if cache.cache_enabled():
+        hit = cache.load(key)
+        if hit is not None:
+            ids, held, meta = hit
+            return EncodedCorpus(src.name, ids, Vocab.from_dict(meta["vocab"]), held,
+                                 meta.get("source", src.description),
+                                 str(cache.cache_dir() / key))
+    ids, vocab = _encode(src, data, seq_len, progress)
+    if ids.shape[0] == 0:
+        raise CorpusError(f"corpus {src.description} has no lines")
+    if src.heldout_pieces is not None:
+        lines = read_source_lines(src.heldout_pieces, bw.HELDOUT_LINES, "held-out shards")
+        held = vocab.encode_lines(lines, seq_len) if lines else None
+    else:
+        rows = heldout_rows(ids.shape[0])
+        held = None
+        if rows.size:
+            ids, held = split_rows(ids, rows)
+    path = None
+    if cache.cache_enabled():
+        meta = {"name": src.name, "source": src.description, "vocab": vocab.to_dict(),
+                "shape": list(ids.shape)}
+        stored = cache.store(key, ids, held, meta)
+        path = str(stored) if stored else None
+    return EncodedCorpus(src.name, ids, vocab, held, src.description, path)

@@ -1,0 +1,21 @@
+"""User-facing errors: the CLI prints `str(error)` on one line and exits with status 2."""
+
+
+class TextganError(Exception):
+    """Base of every error caused by input, configuration or environment rather than a bug."""
+
+
+class CorpusError(TextganError):
+    """A corpus is missing, empty, unreadable or not text."""
+
+
+class CheckpointError(TextganError):
+    """A checkpoint is missing, damaged, unsafe, or does not fit the run."""
+
+
+class ConfigError(TextganError):
+    """An option value or a combination of options is invalid."""
+
+
+class NonFiniteError(TextganError):
+    """Training produced a non-finite loss or gradient."""

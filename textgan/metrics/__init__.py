@@ -1,0 +1,54 @@
+"""Text metrics, registered by name with whether higher is better.
+
+``METRICS[name]`` is a `Metric`; ``metric.fn(comparison)`` computes it from a
+`textgan.metrics.context.TextComparison`.  Orders 1..4 are registered; call
+``build_metrics(max_n)`` for other orders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textgan.metrics.context import TextComparison
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[[TextComparison], float]
+    higher_is_better: bool
+    description: str
+
+
+def build_metrics(max_n: int = 4) -> dict[str, Metric]:
+    """The registry for n-gram orders 1..max_n (BLEU orders 2..max_n)."""
+    ms: list[Metric] = []
+    for n in range(1, max_n + 1):
+        ms.append(Metric(f"js{n}", lambda c, n=n: c.js[f"js{n}"], False,
+                         f"Jensen-Shannon divergence (bits) of character {n}-gram distributions, "
+                         "samples vs corpus, lines cut/padded to seq_len (the paper's metric)"))
+    for n in range(1, max_n + 1):
+        ms.append(Metric(f"precision{n}", lambda c, n=n: c.precision[n], True,
+                         f"share of the samples' character {n}-grams that occur in the corpus"))
+    for n in range(1, max_n + 1):
+        ms.append(Metric(f"in_test{n}", lambda c, n=n: c.in_test[n], True,
+                         f"%-IN-TEST-{n} (Press et al. 2017) as a share: word {n}-grams of the samples "
+                         "found in the held-out set"))
+    for n in range(1, max_n + 1):
+        ms.append(Metric(f"distinct{n}", lambda c, n=n: c.distinct[n], True,
+                         f"distinct-{n}: distinct word {n}-grams / all word {n}-grams among the samples"))
+    ms.append(Metric("unique_lines", lambda c: c.unique_lines, True, "distinct lines / lines"))
+    for n in range(2, max_n + 1):
+        ms.append(Metric(f"bleu{n}", lambda c, n=n: c.bleu[n], True,
+                         f"corpus BLEU-{n} (sacrebleu, 0..100) of <= 500 samples, each against the same "
+                         "<= 5000 reference lines (seeded choice)"))
+    for n in range(2, max_n + 1):
+        ms.append(Metric(f"self_bleu{n}", lambda c, n=n: c.self_bleu[n], False,
+                         f"corpus Self-BLEU-{n} (sacrebleu, 0..100): each of <= 500 samples against all "
+                         "the others (itself left out)"))
+    return {m.name: m for m in ms}
+
+
+METRICS: dict[str, Metric] = build_metrics(4)
+
+__all__ = ["METRICS", "Metric", "build_metrics", "TextComparison"]

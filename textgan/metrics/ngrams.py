@@ -1,0 +1,277 @@
+"""Exact n-gram statistics on encoded integer arrays [N, L], for any n.
+
+An array row is one line of token ids (characters as code points or vocabulary
+ids, or word ids).  Negative ids mark *absent* positions (unpadded word lines):
+a window that touches one is not an n-gram.  Every window of n consecutive
+present tokens is an n-gram, padding included: for characters this is the
+paper's evaluation (lines cut/padded to seq_len with '`', the pad n-grams count).
+
+How n-grams are counted without Python tuples: order by order, each k-gram gets
+a *dense id* in [0, U_k) (U_k = number of distinct k-grams of the corpus), and a
+(k+1)-gram is packed as ``dense_k(prefix) * base + symbol(next)`` with
+``base`` = number of distinct symbols.  Because the prefix is re-densified after
+every extension, codes stay below U_k * base < 2**63 for any n (a plain
+``base**n`` code would overflow int64 for word 4-grams or character 6-grams).
+Codes are counted with ``np.bincount`` while the code space is at most
+``DENSE_LIMIT`` (then a lookup table maps code -> dense id), and by sorting
+(``np.unique`` per chunk, merged) beyond it (then ``np.searchsorted``).
+The corpus is processed in row chunks, so peak memory is bounded by the chunk
+size and the tables, not by N * L.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from textgan.metrics.js import js_bits
+
+DENSE_LIMIT = 1 << 26      # code spaces up to 64M are counted with np.bincount; beyond, by sorting
+CHUNK_ELEMENTS = 1 << 24   # tokens per corpus chunk: bounds the temporaries (int64: 128 MB each)
+UNSEEN = -1                # id of an n-gram (or symbol) that the corpus does not contain
+ABSENT = -2                # no n-gram at this window (it touches an absent position)
+
+
+@dataclass
+class _Level:
+    """The corpus n-grams of one order: their codes (sorted) and counts.
+
+    A k-gram's code is ``ext(prefix (k-1)-gram) * base + symbol``, where ``ext`` is the
+    prefix's raw code, or, for a `dense` level, its position in `keys` (re-densified
+    so that the next order's codes stay small; done when space * base > DENSE_LIMIT).
+    """
+    space: int                      # codes lie in [0, space)
+    keys: np.ndarray                # int64 [U] sorted codes present in the corpus
+    counts: np.ndarray              # int64 [U] their corpus counts
+    dense: bool = False             # the next order extends positions, not raw codes
+    lut: np.ndarray | None = None   # int32 [space] code -> position or UNSEEN (dense levels that fit)
+    reduced: bool = False           # counts were lowered by `subtract`: count 0 means unseen
+
+    def pos(self, codes: np.ndarray) -> np.ndarray:
+        """Positions in `keys` (int64) of valid codes; UNSEEN for codes the corpus lacks."""
+        if self.lut is not None:
+            d = self.lut[codes].astype(np.int64)
+        elif len(self.keys) == 0:
+            return np.full(codes.shape, UNSEEN, dtype=np.int64)
+        else:
+            idx = np.minimum(np.searchsorted(self.keys, codes), len(self.keys) - 1)
+            d = np.where(self.keys[idx] == codes, idx, UNSEEN)
+        if self.reduced:
+            d = np.where((d >= 0) & (self.counts[np.maximum(d, 0)] > 0), d, UNSEEN)
+        return d
+
+    def with_sentinels(self, codes: np.ndarray) -> np.ndarray:
+        """Positions where codes >= 0, the sentinel (negative) elsewhere."""
+        if codes.min(initial=0) >= 0:
+            return self.pos(codes)
+        out = codes.copy()
+        ok = codes >= 0
+        out[ok] = self.pos(codes[ok])
+        return out
+
+
+class _Counter:
+    """Accumulates the counts of valid codes over chunks: bincount or per-chunk sorting."""
+
+    def __init__(self, space: int):
+        self.space = space
+        self.total: np.ndarray | None = None
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, codes: np.ndarray) -> None:
+        if self.space <= DENSE_LIMIT:
+            c = np.bincount(codes, minlength=self.space)
+            if self.total is None:
+                self.total = c
+            else:
+                self.total += c
+        else:
+            self.parts.append(np.unique(codes, return_counts=True))
+
+    def level(self, dense: bool) -> _Level:
+        if self.space <= DENSE_LIMIT:
+            total = self.total if self.total is not None else np.zeros(self.space, np.int64)
+            keys = np.flatnonzero(total).astype(np.int64)
+            counts = total[keys].astype(np.int64)
+            lut = None
+            if dense:
+                lut = np.full(self.space, UNSEEN, dtype=np.int32)
+                lut[keys] = np.arange(len(keys), dtype=np.int32)
+            return _Level(self.space, keys, counts, dense, lut)
+        if not self.parts:
+            return _Level(self.space, np.zeros(0, np.int64), np.zeros(0, np.int64), dense)
+        keys = np.concatenate([k for k, _ in self.parts])
+        cnts = np.concatenate([c for _, c in self.parts]).astype(np.int64)
+        if len(self.parts) > 1:   # merge the chunks: sort once, add the counts of equal keys
+            order = np.argsort(keys, kind="stable")
+            keys, cnts = keys[order], cnts[order]
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            keys, cnts = keys[starts], np.add.reduceat(cnts, starts)
+        return _Level(self.space, keys.astype(np.int64), cnts, dense)
+
+
+def _extend(prev: np.ndarray, sym: np.ndarray, k: int, base: int) -> np.ndarray:
+    """k-gram codes [R, L-k+1] from (k-1)-gram ext ids [R, L-k+2] and symbols [R, L].
+    Windows touching a negative (ABSENT / UNSEEN) get that sentinel; ABSENT wins."""
+    left, right = prev[:, :-1], sym[:, k - 1:]
+    codes = left * base + right
+    if left.min(initial=0) < 0 or right.min(initial=0) < 0:
+        bad = (left < 0) | (right < 0)
+        codes[bad] = np.minimum(left, right)[bad]
+    return codes
+
+
+class NgramReference:
+    """Corpus n-gram statistics (orders 1..max_n), built once and queried many times.
+
+    corpus_ids: [N, L] integer array (any int dtype; may be a memmap); negative = absent.
+    Sample arrays given to the queries may hold ids the corpus never used: those
+    symbols, and every n-gram containing them, are simply unseen.
+    """
+
+    def __init__(self, corpus_ids: np.ndarray, max_n: int = 4, *, chunk_elements: int = CHUNK_ELEMENTS):
+        if corpus_ids.ndim != 2:
+            raise ValueError(f"corpus ids must be a 2-D array [N, L], got shape {corpus_ids.shape}")
+        if max_n < 1:
+            raise ValueError(f"max_n must be >= 1, got {max_n}")
+        self.max_n = max_n
+        self.num_lines, self.seq_len = corpus_ids.shape
+        self._rows = max(1, chunk_elements // max(1, self.seq_len))
+        ids = corpus_ids
+        # Order 1 = the alphabet: raw id -> dense symbol, a lookup table over 0..max id.
+        raw = np.zeros(int(ids.max(initial=0)) + 1 if ids.size else 1, dtype=np.int64)
+        for c in self._chunks(ids):
+            c = c.ravel()
+            raw += np.bincount(c[c >= 0] if c.min(initial=0) < 0 else c, minlength=len(raw))
+        present = np.flatnonzero(raw)
+        self._alpha = np.full(len(raw), UNSEEN, dtype=np.int32)
+        self._alpha[present] = np.arange(len(present), dtype=np.int32)
+        self.base = max(1, len(present))
+        self._levels: list[_Level] = [_Level(self.base, np.arange(len(present), dtype=np.int64),
+                                             raw[present])]
+        # Orders 2..max_n, as many orders per pass over the corpus as need no re-densifying.
+        while len(self._levels) < max_n:
+            first = len(self._levels) + 1
+            prev = self._levels[-1]
+            space = (len(prev.keys) if prev.dense else prev.space) * self.base
+            spaces = [space]
+            while first + len(spaces) - 1 < max_n and spaces[-1] * self.base <= DENSE_LIMIT:
+                spaces.append(spaces[-1] * self.base)
+            counters = [_Counter(sp) for sp in spaces]
+            for chunk in self._chunks(ids):
+                sym = self._symbols(chunk)
+                ext = self._ext_ids(sym, first - 1)
+                for j, counter in enumerate(counters):
+                    ext = _extend(ext, sym, first + j, self.base)
+                    counter.add(ext.ravel() if ext.min(initial=0) >= 0 else ext[ext >= 0])
+            last = first + len(spaces) - 1
+            for j, counter in enumerate(counters):
+                self._levels.append(counter.level(dense=(first + j == last and last < max_n)))
+
+    def _chunks(self, ids: np.ndarray) -> Iterator[np.ndarray]:
+        for r in range(0, ids.shape[0], self._rows):
+            yield np.asarray(ids[r:r + self._rows])
+
+    def _symbols(self, chunk: np.ndarray) -> np.ndarray:
+        """Raw ids -> dense symbols (int64), UNSEEN for ids the corpus lacks, ABSENT for negatives."""
+        x = chunk.astype(np.int64, copy=False)
+        inside = (x >= 0) & (x < len(self._alpha))
+        if inside.all():
+            return self._alpha[x].astype(np.int64)
+        out = np.where(x < 0, ABSENT, UNSEEN).astype(np.int64)
+        out[inside] = self._alpha[x[inside]]
+        return out
+
+    def _ext_ids(self, sym: np.ndarray, k: int) -> np.ndarray:
+        """The ids that order k+1 extends: raw codes, or positions of dense levels."""
+        ext = sym
+        for j in range(2, k + 1):
+            ext = _extend(ext, sym, j, self.base)
+            if self._levels[j - 1].dense:
+                ext = self._levels[j - 1].with_sentinels(ext)
+        return ext
+
+    # ---- queries -------------------------------------------------------------------------
+    def lookup(self, ids: np.ndarray, max_n: int | None = None) -> list[np.ndarray]:
+        """Corpus positions of every window of `ids`, order 1..max_n.
+
+        Element n-1 is an int64 array [M, L-n+1]: >= 0 the n-gram's index into
+        counts(n), UNSEEN if the corpus lacks it, ABSENT if the window is not an n-gram.
+        """
+        max_n = self.max_n if max_n is None else max_n
+        if max_n > self.max_n:
+            raise ValueError(f"this reference holds orders up to {self.max_n}, asked for {max_n}")
+        if ids.ndim != 2:
+            raise ValueError(f"sample ids must be a 2-D array [M, L], got shape {ids.shape}")
+        sym = self._symbols(np.asarray(ids))
+        first = self._levels[0]
+        out = [first.with_sentinels(sym) if first.reduced else sym]
+        ext = sym
+        for k in range(2, max_n + 1):
+            if sym.shape[1] < k:
+                out.append(np.zeros((sym.shape[0], 0), np.int64))
+                continue
+            level = self._levels[k - 1]
+            codes = _extend(ext, sym, k, self.base)
+            where = level.with_sentinels(codes)
+            out.append(where)
+            ext = where if level.dense else codes
+        return out
+
+    def total(self, n: int) -> int:
+        """Number of n-grams (windows) in the corpus."""
+        return int(self._levels[n - 1].counts.sum())
+
+    def unique(self, n: int) -> int:
+        """Number of distinct n-grams in the corpus."""
+        return int(np.count_nonzero(self._levels[n - 1].counts))
+
+    def counts(self, n: int) -> np.ndarray:
+        """Corpus counts of the distinct n-grams (order of dense ids)."""
+        return self._levels[n - 1].counts
+
+    def subtract(self, ids: np.ndarray) -> "NgramReference":
+        """A copy without the n-grams of `ids`, lines that are part of this corpus
+        (used to hold real lines out for the real-data floor without a second build)."""
+        out = copy.copy(self)
+        out._levels = []
+        for level, d in zip(self._levels, self.lookup(ids)):
+            d = d[d != ABSENT]
+            if (d < 0).any():
+                raise ValueError("subtract: the lines are not part of this corpus")
+            counts = level.counts - np.bincount(d, minlength=len(level.counts))
+            if (counts < 0).any():
+                raise ValueError("subtract: the lines are not part of this corpus")
+            out._levels.append(dataclasses.replace(level, counts=counts, reduced=True))
+        out.num_lines = self.num_lines - ids.shape[0]
+        return out
+
+    def js(self, sample_ids: np.ndarray, max_n: int | None = None) -> dict[str, float]:
+        """{"js1": .., "js{max_n}": ..}: Jensen-Shannon divergence in bits between the
+        n-gram distributions of the samples and of the corpus (unsmoothed counts)."""
+        out = {}
+        for n, d in enumerate(self.lookup(sample_ids, max_n), start=1):
+            d = d[d != ABSENT]
+            seen = d[d >= 0]
+            grams, p_shared = np.unique(seen, return_counts=True)
+            counts = self._levels[n - 1].counts
+            out[f"js{n}"] = js_bits(p_shared, counts[grams], d.size, int(counts.sum()))
+        return out
+
+    def precision(self, sample_ids: np.ndarray, max_n: int | None = None) -> dict[int, float]:
+        """{n: share of the samples' n-grams (with multiplicity) that occur in the corpus}."""
+        out = {}
+        for n, d in enumerate(self.lookup(sample_ids, max_n), start=1):
+            d = d[d != ABSENT]
+            out[n] = float((d >= 0).mean()) if d.size else float("nan")
+        return out
+
+
+def distinct(ids: np.ndarray, max_n: int = 4) -> dict[int, float]:
+    """{n: distinct n-grams / all n-grams} within one set of lines (distinct-n of Li et al. 2016)."""
+    ref = NgramReference(ids, max_n)
+    return {n: (ref.unique(n) / ref.total(n) if ref.total(n) else float("nan"))
+            for n in range(1, max_n + 1)}

@@ -1,0 +1,108 @@
+"""The character language model of Gulrajani et al. (2017), `gan_language.py`.
+
+Generator: z [B, z_dim] -> Linear(z_dim, seq_len*dim) -> view [B, dim, seq_len]
+           -> n_blocks ResBlocks -> Conv1d(dim, V, 1) -> [B, L, V] -> softmax over V.
+Critic:    x [B, L, V] -> [B, V, L] -> Conv1d(V, dim, 1) -> n_blocks ResBlocks
+           -> flatten [B, dim*seq_len] -> Linear(seq_len*dim, 1) -> [B].
+ResBlock:  x + 0.3 * conv2(relu(conv1(relu(x)))), Conv1d(dim, dim, 5, padding=2).
+
+The original is channels-first (tflib's conv1d uses NCW), so the view after the
+input Linear and the flatten before the output Linear are channel-major, as here.
+No normalisation layers anywhere (the gradient penalty is per sample).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from torch import Tensor, nn
+
+from textgan.config import ModelConfig
+from textgan.errors import ConfigError
+
+
+def tflib_init_(module: nn.Module) -> None:
+    """Initialise one layer as the paper's code (tflib) does; use with `model.apply`.
+
+    Conv1D (he_init=True): U(-s*sqrt(3), s*sqrt(3)), s = sqrt(4 / (fan_in + fan_out)),
+      fan_in = in_ch * k, fan_out = out_ch * k (stride 1).
+    Linear (initialization=None -> 'glorot'): same uniform with s = sqrt(2 / (in + out)).
+    Biases: zero.  Draws from the torch RNG, so torch.manual_seed makes it reproducible.
+    """
+    if isinstance(module, nn.Conv1d):
+        k = module.kernel_size[0]
+        s = math.sqrt(4.0 / (module.in_channels * k + module.out_channels * k / module.stride[0]))
+    elif isinstance(module, nn.Linear):
+        s = math.sqrt(2.0 / (module.in_features + module.out_features))
+    else:
+        return
+    bound = s * math.sqrt(3.0)
+    with torch.no_grad():
+        module.weight.uniform_(-bound, bound)
+        if module.bias is not None:
+            module.bias.zero_()
+
+
+def _check_positive(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"model {name} must be a positive integer, got {value!r}")
+
+
+class ResBlock(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.conv1 = nn.Conv1d(dim, dim, 5, padding=2)
+        self.conv2 = nn.Conv1d(dim, dim, 5, padding=2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + 0.3 * self.conv2(torch.relu(self.conv1(torch.relu(x))))
+
+
+class Generator(nn.Module):
+    def __init__(self, vocab_size: int, dim: int = 512, seq_len: int = 32, n_blocks: int = 5,
+                 z_dim: int = 128):
+        super().__init__()
+        _check_positive(vocab_size=vocab_size, dim=dim, seq_len=seq_len, n_blocks=n_blocks,
+                        z_dim=z_dim)
+        self.vocab_size, self.dim, self.seq_len, self.z_dim = vocab_size, dim, seq_len, z_dim
+        self.inp = nn.Linear(z_dim, seq_len * dim)
+        self.blocks = nn.Sequential(*[ResBlock(dim) for _ in range(n_blocks)])
+        self.out = nn.Conv1d(dim, vocab_size, 1)
+        self.apply(tflib_init_)
+
+    def logits(self, z: Tensor) -> Tensor:
+        """z [B, z_dim] -> unnormalised scores [B, L, V]."""
+        h = self.inp(z).view(z.shape[0], self.dim, self.seq_len)
+        return self.out(self.blocks(h)).transpose(1, 2)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """z [B, z_dim] -> probabilities [B, L, V] (softmax over V)."""
+        return torch.softmax(self.logits(z), dim=-1)
+
+
+class Critic(nn.Module):
+    def __init__(self, vocab_size: int, dim: int = 512, seq_len: int = 32, n_blocks: int = 5):
+        super().__init__()
+        _check_positive(vocab_size=vocab_size, dim=dim, seq_len=seq_len, n_blocks=n_blocks)
+        self.vocab_size, self.dim, self.seq_len = vocab_size, dim, seq_len
+        self.inp = nn.Conv1d(vocab_size, dim, 1)
+        self.blocks = nn.Sequential(*[ResBlock(dim) for _ in range(n_blocks)])
+        self.out = nn.Linear(seq_len * dim, 1)
+        self.apply(tflib_init_)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x [B, L, V] (one-hot or probabilities) -> scores [B]."""
+        h = self.blocks(self.inp(x.transpose(1, 2)))
+        return self.out(h.flatten(1)).squeeze(1)
+
+
+def build_text_models(cfg: ModelConfig) -> tuple[Generator, Critic]:
+    """The generator/critic pair for `cfg` (cfg.vocab_size comes from the corpus vocabulary)."""
+    if cfg.vocab_size <= 0:
+        raise ConfigError(f"model vocab_size must be set from the vocabulary (> 0), got {cfg.vocab_size}")
+    gen = Generator(cfg.vocab_size, dim=cfg.dim, seq_len=cfg.seq_len, n_blocks=cfg.n_blocks,
+                    z_dim=cfg.z_dim)
+    critic = Critic(cfg.vocab_size, dim=cfg.dim, seq_len=cfg.seq_len, n_blocks=cfg.n_blocks)
+    return gen, critic

@@ -1,0 +1,235 @@
+"""The adversarial loop: `critic_iters` critic steps, then one generator step.
+
+It knows no modality: it is handed a generator, a critic, a sampler of real
+batches (already on the device, in the critic's input form) and an optional
+evaluation hook.  It owns the optimisers, the schedule, logging, numerical
+checks, signals and checkpoints.
+
+The hot loop does no host work: losses and statistics stay on the device and
+are read (one synchronisation) only at logging steps.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import torch
+from torch import nn
+
+from textgan.checkpoint import (CHECKPOINT_DIR, capture_rng_state, checkpoint_name,
+                                load_latest, prune_checkpoints, restore_rng_state,
+                                save_checkpoint)
+from textgan.config import TrainConfig
+from textgan.errors import NonFiniteError
+from textgan.losses import critic_loss, generator_loss, wasserstein_estimate
+from textgan.penalty import penalty_and_norms
+
+# Quantities watched for non-finite values, in the order of the on-device stats vector.
+STATS = ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm")
+
+
+class RealSampler(Protocol):
+    def next(self) -> torch.Tensor: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+Evaluator = Callable[[nn.Module, int], dict]
+
+
+def make_optimizer(params, cfg: TrainConfig, device: torch.device) -> torch.optim.Adam:
+    # The fused kernel is one launch per step on CUDA; foreach is the fast path on CPU.
+    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
+
+
+@dataclass
+class TrainerHooks:
+    """What the caller adds to a checkpoint and how it reports progress."""
+    extra_state: dict = field(default_factory=dict)   # e.g. config and vocabulary
+    log: Callable[[str], None] = print
+    progress: bool = True
+
+
+class Trainer:
+    def __init__(self, generator: nn.Module, critic: nn.Module, sampler: RealSampler,
+                 cfg: TrainConfig, device: torch.device, run_dir: str | Path | None = None,
+                 evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None):
+        self.G, self.D, self.sampler, self.cfg = generator, critic, sampler, cfg
+        self.device = device
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.evaluator = evaluator
+        self.hooks = hooks or TrainerHooks()
+        self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
+        self.opt_d = make_optimizer(self.D.parameters(), cfg, device)
+        self.step = 0                       # generator iterations done
+        self.elapsed = 0.0                  # training seconds before this process (resume)
+        self.z_dim = generator.z_dim
+        self._stop_signal: str | None = None
+        self._start: float | None = None
+        self._reset_stats()
+
+    # ------------------------------------------------------------ one iteration
+    def critic_step(self) -> None:
+        real = self.sampler.next()
+        with torch.no_grad():
+            fake = self.G(torch.randn(real.shape[0], self.z_dim, device=self.device))
+        d_real, d_fake = self.D(real), self.D(fake)
+        gp, norms = penalty_and_norms(self.D, real, fake, weight=self.cfg.gp_weight)
+        loss = critic_loss(d_real, d_fake, gp)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        with torch.no_grad():
+            self._critic_sums += torch.stack([loss.detach(), wasserstein_estimate(d_real, d_fake).detach(),
+                                              gp.detach(), norms.mean()])
+            self._critic_count += 1
+
+    def generator_step(self) -> None:
+        # The critic's parameters need no gradient here: freezing them halves the backward.
+        self.D.requires_grad_(False)
+        fake = self.G(torch.randn(self.cfg.batch_size, self.z_dim, device=self.device))
+        loss = generator_loss(self.D(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        with torch.no_grad():
+            self._gen_sum += loss.detach()
+            self._gen_count += 1
+
+    def iteration(self) -> None:
+        for _ in range(self.cfg.critic_iters):
+            self.critic_step()
+        self.generator_step()
+        self.step += 1
+
+    # ------------------------------------------------------------ statistics
+    def _reset_stats(self) -> None:
+        self._critic_sums = torch.zeros(4, device=self.device)
+        self._critic_count = 0
+        self._gen_sum = torch.zeros((), device=self.device)
+        self._gen_count = 0
+
+    def read_stats(self) -> dict:
+        """Means since the last read (one host synchronisation)."""
+        c = (self._critic_sums / max(self._critic_count, 1)).tolist()
+        g = float(self._gen_sum) / max(self._gen_count, 1)
+        self._reset_stats()
+        return {"critic_loss": c[0], "generator_loss": g, "wasserstein": c[1],
+                "penalty": c[2], "grad_norm": c[3]}
+
+    def _check_finite(self, stats: dict) -> None:
+        bad = [k for k in STATS if not math.isfinite(stats[k])]
+        for name, net in (("generator", self.G), ("critic", self.D)):
+            if not all(torch.isfinite(p).all() for p in net.parameters()):
+                bad.append(f"{name} parameters")
+        if bad:
+            raise NonFiniteError(
+                f"non-finite {', '.join(bad)} in the iterations up to step {self.step}")
+
+    # ------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        return {"step": self.step, "elapsed": self.elapsed + self._since_start(),
+                "generator": self.G.state_dict(), "critic": self.D.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "rng": capture_rng_state(), "sampler": self.sampler.state_dict(),
+                **self.hooks.extra_state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["critic"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sampler.load_state_dict(state["sampler"])
+        restore_rng_state(state["rng"])
+        self.step = int(state["step"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self._start = time.perf_counter()
+
+    def save(self) -> Path | None:
+        if self.run_dir is None:
+            return None
+        directory = self.run_dir / CHECKPOINT_DIR
+        path = save_checkpoint(self.state_dict(), directory / checkpoint_name(self.step))
+        prune_checkpoints(directory, self.cfg.keep_checkpoints)
+        return path
+
+    def rollback(self) -> int:
+        """Return to the newest good checkpoint (after a non-finite step)."""
+        state, path = load_latest(self.run_dir / CHECKPOINT_DIR, self.device, warn=self.hooks.log)
+        self.load_state_dict(state)
+        self._reset_stats()
+        return self.step
+
+    # ------------------------------------------------------------ the loop
+    def _handle_signal(self, signum, _frame) -> None:
+        self._stop_signal = signal.Signals(signum).name
+
+    def fit(self) -> dict | None:
+        """Train up to `cfg.iters` generator iterations; returns the last logged record."""
+        cfg = self.cfg
+        log_every = cfg.eval_every if cfg.eval_every > 0 else cfg.iters
+        ckpt_every = cfg.checkpoint_every or log_every
+        previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        bar = _progress(self.step, cfg.iters, self.hooks.progress)
+        record = None
+        rollbacks = 0
+        self._start = time.perf_counter()
+        try:
+            while self.step < cfg.iters and self._stop_signal is None:
+                self.iteration()
+                bar.update(1)
+                last = self.step == cfg.iters
+                if self.step % log_every == 0 or last:
+                    try:
+                        record = self._log_step()
+                    except NonFiniteError as e:
+                        if cfg.on_nonfinite != "rollback" or self.run_dir is None or rollbacks >= 3:
+                            raise
+                        rollbacks += 1
+                        bar.n = self.rollback()
+                        self.hooks.log(f"{e}; rolled back to step {self.step} "
+                                       f"(rollback {rollbacks} of at most 3)")
+                        continue
+                    bar.set_postfix(w=f"{record['wasserstein']:.3f}",
+                                    js4=f"{record.get('js4', float('nan')):.3f}", refresh=False)
+                if self.step % ckpt_every == 0 or last:
+                    self.save()
+            if self._stop_signal is not None:
+                self._check_finite(self.read_stats())
+                path = self.save()
+                self.hooks.log(f"stopped by {self._stop_signal} at step {self.step}; "
+                               f"checkpoint {path}; continue with --resume")
+        finally:
+            bar.close()
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        return record
+
+    def _since_start(self) -> float:
+        return time.perf_counter() - self._start if self._start is not None else 0.0
+
+    def _log_step(self) -> dict:
+        stats = self.read_stats()
+        self._check_finite(stats)
+        record = {"step": self.step, "time": round(self.elapsed + self._since_start(), 3), **stats}
+        if self.evaluator is not None:
+            record.update(self.evaluator(self.G, self.step))
+        if self.run_dir is not None:
+            with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+        return record
+
+
+def _progress(initial: int, total: int, enabled: bool):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="it",
+                dynamic_ncols=True, desc="train")
