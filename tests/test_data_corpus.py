@@ -138,3 +138,17 @@ def test_parallel_and_serial_encoding_agree(tmp_path, monkeypatch):
                                           16, 2500, n_workers=2)
     ids, vocab = tokenize.encode_char(parts, 16, 2500, 2048)
     assert vocab.decode(ids) == [l[:16] for l in lines[:2500]]
+
+
+@pytest.mark.parametrize("block", [
+    b"", b"a", b"a\n", b"a\n\nb", b"\n\n", b"tail\xc3", b"`x\n\xef\xbf\xbd\xff\n",
+    "h\u00e9llo w\u00f6rld\n".encode() + b"\xff\xfeabc\n" + b"x" * 50 + b"\nend",
+    b"cr\rlf\r\nend\n",
+])
+def test_fast_block_path_equals_line_semantics(block):
+    from textgan.data.text_io import decode_block
+    from textgan.data.tokenize import block_codepoints
+    from textgan.data.vocab import codepoints
+    cps, bad = block_codepoints(block, 4)
+    lines, bad2 = decode_block(block)
+    assert np.array_equal(cps, codepoints(lines, 4)) and bad == bad2

@@ -23,7 +23,7 @@ import numpy as np
 from textgan.data import billion_words as bw
 from textgan.data import cache, hf
 from textgan.data.text_io import (BLOCK_BYTES, Piece, file_format, iter_piece_lines,
-                                  read_source_lines, sniff, split_file)
+                                  read_source_lines, sniff, split_file, warn_replaced)
 from textgan.data.vocab import Vocab
 from textgan.errors import CorpusError
 
@@ -34,7 +34,11 @@ TEXT_SUFFIXES = (".txt", ".text", ".txt.gz", ".jsonl", ".jsonl.gz")
 NAMED = {
     "synthetic": "built-in probabilistic grammar of short news-style sentences (no files)",
     "billion-words": "One Billion Word benchmark, training shards 00001-00099 (Chelba et al. 2013)",
+    "emnlp-news": "EMNLP2017 WMT News sentences (Texygen), read from <data-dir>/emnlp-news/",
+    "image-coco": "MS-COCO captions (Texygen), read from <data-dir>/image-coco/",
 }
+LOCAL_NAMED = ("emnlp-news", "image-coco")     # no official archive: the user places the files
+CARDS_DIR = Path(__file__).resolve().parents[2] / "corpora"
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Source:
     heldout_pieces: list[Piece] | None = None                # billion-words
     key: dict = field(default_factory=dict)                  # identity for the cache
     total_bytes: int = 0                                     # size of the files (pool or not)
+    line_bound: int | None = None                            # most lines the files can hold
 
 
 # -- resolving a spec --------------------------------------------------------
@@ -116,7 +121,14 @@ def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source
                       pieces=lambda: _file_pieces(files),
                       heldout_pieces=[Piece(str(h), "txt") for h in held],
                       key={"files": cache.file_fingerprint(shards + held)},
-                      total_bytes=sum(s.stat().st_size for s in shards))
+                      total_bytes=sum(s.stat().st_size for s in shards),
+                      line_bound=sum(s.stat().st_size + 1 for s in shards))
+    if corpus in LOCAL_NAMED:
+        where = (Path(data.data_dir).expanduser() if data.data_dir else cache.default_data_dir()) / corpus
+        if not where.is_dir():
+            raise CorpusError(f"{corpus} not found: put its text files in {where} (see "
+                              f"`textgan corpora show {corpus}` for where they live) or pass --data-dir")
+        corpus = str(where)
     if hf.is_hf(corpus):
         spec = hf.parse(corpus)
         ds = hf.load(spec)
@@ -133,7 +145,10 @@ def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source
     prints = cache.file_fingerprint([f for f, _, _ in files])
     return Source(corpus, desc, pieces=lambda: _file_pieces(files),
                   key={"files": prints, "fields": [f for _, _, f in files]},
-                  total_bytes=sum(size for _, size, _ in prints))
+                  total_bytes=sum(size for _, size, _ in prints),
+                  # every line but a file's last ends in a newline byte (gzip: unknown)
+                  line_bound=None if any(fmt.endswith("gz") for _, fmt, _ in files)
+                  else sum(size + 1 for _, size, _ in prints))
 
 
 # -- held-out rows -----------------------------------------------------------
@@ -167,14 +182,22 @@ def _line_blocks(src: Source) -> Iterator[list[str]]:
         for lines, b in iter_piece_lines(piece):
             bad += b
             yield lines
-    from textgan.data.text_io import warn_replaced
     warn_replaced(bad, src.description)
+
+
+def _limited_blocks(src: Source, max_lines: int) -> Iterator[list[str]]:
+    left = max_lines
+    for block in _line_blocks(src):
+        yield block[:left]
+        left -= min(left, len(block))
+        if left <= 0:
+            return
 
 
 def _all_lines(src: Source, max_lines: int) -> list[str]:
     if src.lines is not None:
         return src.lines()[:max_lines]
-    return read_source_lines(list(src.pieces()), max_lines, src.description)
+    return read_source_lines(src.pieces(), max_lines, src.description)
 
 
 def corpus_lines(data, *, progress: bool = True, interactive: bool = False,
@@ -218,16 +241,21 @@ def _encode(src: Source, data, seq_len: int, progress: bool) -> tuple[np.ndarray
         if kind == "char":
             # a pool pays off only when there are several blocks to spread over the cores
             n_workers = tk.workers() if src.total_bytes > 2 * BLOCK_BYTES else 1
-            parts = (tk.char_parts_of_lines(src.lines()[: data.max_lines], seq_len)
-                     if src.lines is not None
-                     else tk.char_parts_of_pieces(src.pieces(), seq_len, data.max_lines, n_workers))
+            if src.lines is not None:
+                lines = src.lines()[: data.max_lines]
+                parts, bound = tk.char_parts_of_lines(lines, seq_len), len(lines)
+            else:
+                parts = tk.char_parts_of_pieces(src.pieces(), seq_len, data.max_lines, n_workers)
+                bound = src.line_bound
             return tk.encode_char(parts, seq_len, data.max_lines, data.max_vocab,
-                                  src.description, bar)
+                                  src.description, bar, capacity=bound)
         if kind == "word":
             return tk.encode_word(_line_blocks(src), seq_len, data.max_lines, data.max_vocab, bar)
-        lines = _all_lines(src, data.max_lines)       # BPE trains on the text, then encodes it
-        vocab = tk.train_bpe(lines, data.bpe_vocab_size)
-        return tk.encode_bpe([lines], vocab, seq_len, data.max_lines, bar), vocab
+        # two streamed passes: train the BPE on the text, then encode it block by block
+        vocab = tk.train_bpe((line for block in _limited_blocks(src, data.max_lines) for line in block),
+                             data.bpe_vocab_size)
+        return tk.encode_bpe(_limited_blocks(src, data.max_lines), vocab, seq_len, data.max_lines,
+                             bar), vocab
 
 
 def _settings(src: Source, data, seq_len: int) -> dict:
@@ -269,3 +297,52 @@ def load_corpus(data, seq_len: int, *, progress: bool = True,
         stored = cache.store(key, ids, held, meta)
         path = str(stored) if stored else None
     return EncodedCorpus(src.name, ids, vocab, held, src.description, path)
+
+
+# -- the `corpora` command -------------------------------------------------------
+def _card_text(name: str) -> str | None:
+    path = CARDS_DIR / f"{name}.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _summary(name: str) -> str:
+    text = _card_text(name) or ""
+    for line in text.splitlines():
+        if line.startswith("summary:"):
+            return line.split(":", 1)[1].strip()
+    return NAMED[name]
+
+
+def _available(name: str, data_dir: str | None = None) -> bool:
+    if name == "synthetic":
+        return True
+    if name == bw.NAME:
+        return bw.find_root(data_dir) is not None
+    base = Path(data_dir).expanduser() if data_dir else cache.default_data_dir()
+    return (base / name).is_dir()
+
+
+def list_corpora(data_dir: str | None = None) -> list[dict]:
+    """One dict per named corpus: name, summary, available (files present), card path."""
+    out = []
+    for name in NAMED:
+        card = CARDS_DIR / f"{name}.md"
+        out.append({"name": name, "summary": _summary(name), "available": _available(name, data_dir),
+                    "card": str(card) if card.is_file() else None})
+    return out
+
+
+def show_corpus(name: str) -> str:
+    """The corpus card (Markdown), or a CorpusError for an unknown name."""
+    if name not in NAMED:
+        raise CorpusError(f"unknown corpus {name!r}: choose one of {', '.join(NAMED)}")
+    return _card_text(name) or f"{name}: {NAMED[name]}"
+
+
+def prepare_corpus(data, seq_len: int, *, progress: bool = True, interactive: bool = False) -> str:
+    """Download (when data.download) and encode a corpus into the cache; a one-line summary."""
+    c = load_corpus(data, seq_len, progress=progress, interactive=interactive)
+    held = 0 if c.heldout is None else int(c.heldout.shape[0])
+    where = f"; cached in {c.cache_path}" if c.cache_path else ""
+    return (f"{c.name}: {len(c):,} training lines + {held:,} held-out lines of {seq_len} "
+            f"{data.tokens} tokens, vocabulary {len(c.vocab)} ({c.ids.dtype}){where}")

@@ -13,9 +13,9 @@ import json
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator
 
-from textgan.data.vocab import PAD, pad_cut  # noqa: F401  (pad_cut is part of this module's API)
+from textgan.data.vocab import pad_cut  # noqa: F401  (re-exported: part of this module's API)
 from textgan.errors import CorpusError
 
 BLOCK_BYTES = 16 << 20          # one unit of work: ~16 MB of whole lines
@@ -158,18 +158,23 @@ def _jsonl_values(lines: list[str], piece: Piece) -> list[str]:
     return out
 
 
-def iter_piece_lines(piece: Piece, block: int = BLOCK_BYTES) -> Iterator[tuple[list[str], int]]:
-    """(lines, invalid UTF-8 count) per block of one piece."""
+def iter_piece_bytes(piece: Piece, block: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """Raw blocks of whole lines of one piece."""
     with _open_binary(piece.path, piece.fmt) as f:
         limit = -1
         if not piece.fmt.endswith("gz"):
             f.seek(piece.start)
             limit = (os.path.getsize(piece.path) if piece.end < 0 else piece.end) - piece.start
-        for data in iter_blocks(f, block, limit):
-            lines, bad = decode_block(data)
-            if piece.fmt.startswith("jsonl"):
-                lines = _jsonl_values(lines, piece)
-            yield lines, bad
+        yield from iter_blocks(f, block, limit)
+
+
+def iter_piece_lines(piece: Piece, block: int = BLOCK_BYTES) -> Iterator[tuple[list[str], int]]:
+    """(lines, invalid UTF-8 count) per block of one piece."""
+    for data in iter_piece_bytes(piece, block):
+        lines, bad = decode_block(data)
+        if piece.fmt.startswith("jsonl"):
+            lines = _jsonl_values(lines, piece)
+        yield lines, bad
 
 
 def warn_replaced(bad: int, what: str) -> None:
@@ -177,7 +182,7 @@ def warn_replaced(bad: int, what: str) -> None:
         warnings.warn(f"{what}: {bad} invalid UTF-8 sequence(s) replaced by U+FFFD", stacklevel=3)
 
 
-def read_source_lines(pieces: Sequence[Piece], max_lines: int | None, what: str = "corpus") -> list[str]:
+def read_source_lines(pieces: Iterable[Piece], max_lines: int | None, what: str = "corpus") -> list[str]:
     """Lines of pieces in order, up to max_lines (invalid UTF-8 counted in one warning)."""
     out: list[str] = []
     bad = 0

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from textgan.data.text_io import Piece, iter_piece_lines, warn_replaced
+from textgan.data.text_io import Piece, decode_block, iter_piece_bytes, iter_piece_lines, warn_replaced
 from textgan.data.vocab import (PAD, UNK_ID, UNK_TEXT, UNK_TOKEN, Vocab, char_vocab_from_counts,
                                 codepoints, smallest_dtype, word_vocab_from_counts)
 from textgan.errors import ConfigError
@@ -64,7 +64,10 @@ class CharPart:
 
 
 def char_part(lines: Sequence[str], seq_len: int, bad: int = 0) -> CharPart:
-    cps = codepoints(lines, seq_len)
+    return _part_of_codepoints(codepoints(lines, seq_len), bad)
+
+
+def _part_of_codepoints(cps: np.ndarray, bad: int = 0) -> CharPart:
     hist = np.bincount(cps.ravel()) if cps.size else np.zeros(1, np.int64)
     alphabet = np.flatnonzero(hist).astype(np.uint32)
     lut = np.zeros(hist.size, smallest_dtype(alphabet.size))
@@ -72,14 +75,59 @@ def char_part(lines: Sequence[str], seq_len: int, bad: int = 0) -> CharPart:
     return CharPart(lut[cps], alphabet, hist[alphabet], bad)
 
 
+def block_codepoints(data: bytes, seq_len: int) -> tuple[np.ndarray, int]:
+    """[n, seq_len] uint32 code points of a block of whole lines, and invalid UTF-8 count.
+
+    Same result as decode_block + codepoints, but pure-ASCII lines (nearly all
+    of English news) are cut and padded straight from the bytes with numpy;
+    only lines holding a byte >= 0x80 are decoded in Python."""
+    if b"\r" in data:                              # universal newlines: take the general path
+        lines, bad = decode_block(data)
+        return codepoints(lines, seq_len), bad
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not data.endswith(b"\n") and data:
+        ends = np.append(ends, arr.size)
+    n = ends.size
+    if n == 0:
+        return np.zeros((0, seq_len), np.uint32), 0
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    cols = np.arange(seq_len)
+    idx = np.minimum(starts[:, None] + cols, arr.size - 1)
+    cps = np.where(cols < lens[:, None], arr[idx], ord(PAD)).astype(np.uint32)
+    wide = np.flatnonzero(np.maximum.reduceat(arr, starts) >= 0x80)
+    bad = 0
+    if wide.size:
+        lines = []
+        for i in wide.tolist():
+            raw = data[starts[i]:ends[i]]
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", "replace")
+                bad += text.count("\ufffd") - raw.count(b"\xef\xbf\xbd")
+                lines.append(text)
+        cps[wide] = codepoints(lines, seq_len)
+    return cps, bad
+
+
 def _encode_piece(piece: Piece, seq_len: int, max_lines: int) -> list[CharPart]:
     """Worker: the CharParts of one piece (at most max_lines lines)."""
     parts, left = [], max_lines
-    for lines, bad in iter_piece_lines(piece):
-        if len(lines) > left:
-            lines = lines[:left]
-        parts.append(char_part(lines, seq_len, bad))
-        left -= len(lines)
+    if piece.fmt.startswith("jsonl"):
+        for lines, bad in iter_piece_lines(piece):
+            parts.append(char_part(lines[:left], seq_len, bad))
+            left -= len(parts[-1])
+            if left <= 0:
+                break
+        return parts
+    for data in iter_piece_bytes(piece):
+        cps, bad = block_codepoints(data, seq_len)
+        parts.append(_part_of_codepoints(cps[:left], bad))
+        left -= len(parts[-1])
         if left <= 0:
             break
     return parts
@@ -128,51 +176,63 @@ def _drain_one(window: deque):
     return False
 
 
-def collect_char(parts: Iterable[CharPart], max_lines: int, progress=None) -> tuple[list[CharPart], np.ndarray, int]:
-    """Parts up to max_lines lines, the total code point histogram, and invalid UTF-8 count."""
-    kept: list[CharPart] = []
+class _RowBuffer:
+    """Growable [capacity, L] array of block-local ids; widened to uint16 when a block needs it.
+
+    Capacity starts at an upper bound on the line count when one is known (np.empty
+    pages are not resident until written), so no copy is made in the usual case."""
+
+    def __init__(self, capacity: int, seq_len: int):
+        self.arr = np.empty((max(1, capacity), seq_len), np.uint8)
+        self.n = 0
+
+    def append(self, local: np.ndarray, limit: int) -> None:
+        k = local.shape[0]
+        dtype = np.promote_types(self.arr.dtype, local.dtype)
+        if self.n + k > self.arr.shape[0] or dtype != self.arr.dtype:
+            cap = self.arr.shape[0]
+            if self.n + k > cap:
+                cap = min(limit, max(2 * cap, self.n + k))
+            grown = np.empty((cap, self.arr.shape[1]), dtype)
+            grown[: self.n] = self.arr[: self.n]
+            self.arr = grown
+        self.arr[self.n:self.n + k] = local
+        self.n += k
+
+
+def encode_char(parts: Iterable[CharPart], seq_len: int, max_lines: int, max_vocab: int,
+                what: str = "corpus", progress=None, capacity: int | None = None
+                ) -> tuple[np.ndarray, Vocab]:
+    """Counts every part, fixes the vocabulary, then maps block-local ids to final ids in place."""
+    buf = _RowBuffer(min(max_lines, capacity or CHUNK_LINES), seq_len)
+    segments: list[tuple[int, int, np.ndarray]] = []   # (first row, rows, alphabet)
     total = np.zeros(MAX_CODEPOINT, np.int64)
-    n, bad = 0, 0
+    bad = 0
     gen = iter(parts)
     for part in gen:
-        if n + len(part) > max_lines:
-            part = part.head(max_lines - n)
-        kept.append(part)
+        if buf.n + len(part) > max_lines:
+            part = part.head(max_lines - buf.n)
+        segments.append((buf.n, len(part), part.alphabet))
+        buf.append(part.local, max_lines)
         total[part.alphabet] += part.counts
-        n += len(part)
         bad += part.bad
         if progress is not None:
             progress.update(len(part))
-        if n >= max_lines:
-            if hasattr(gen, "send"):
+        if buf.n >= max_lines:
+            if hasattr(gen, "send"):            # tell the reader to stop and cancel queued work
                 try:
                     gen.send(True)
                 except StopIteration:
                     pass
                 gen.close()
             break
-    return kept, total, bad
-
-
-def assemble_char(parts: list[CharPart], vocab: Vocab, seq_len: int) -> np.ndarray:
-    """Map every part into one [N, L] array of final ids, freeing parts as it goes."""
-    n = sum(len(p) for p in parts)
-    out = np.empty((n, seq_len), vocab.dtype)
-    row = 0
-    while parts:
-        p = parts.pop(0)
-        ids = vocab.map_codepoints(p.alphabet)
-        out[row:row + len(p)] = ids[p.local]
-        row += len(p)
-    return out
-
-
-def encode_char(parts: Iterable[CharPart], seq_len: int, max_lines: int, max_vocab: int,
-                what: str = "corpus", progress=None) -> tuple[np.ndarray, Vocab]:
-    kept, total, bad = collect_char(parts, max_lines, progress)
     warn_replaced(bad, what)
     vocab = char_vocab_from_counts(total, max_vocab)
-    return assemble_char(kept, vocab, seq_len), vocab
+    local = buf.arr
+    out = local if local.dtype == vocab.dtype else np.empty((buf.n, seq_len), vocab.dtype)
+    for row, k, alphabet in segments:
+        out[row:row + k] = vocab.map_codepoints(alphabet)[local[row:row + k]]
+    return out[: buf.n], vocab
 
 
 def char_parts_of_pieces(pieces: Iterable[Piece], seq_len: int, max_lines: int,

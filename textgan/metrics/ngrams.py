@@ -30,7 +30,9 @@ import numpy as np
 from textgan.metrics.js import js_bits
 
 DENSE_LIMIT = 1 << 26      # code spaces up to 64M are counted with np.bincount; beyond, by sorting
-CHUNK_ELEMENTS = 1 << 24   # tokens per corpus chunk: bounds the temporaries (int64: 128 MB each)
+RAW_LIMIT = 1 << 22        # extend raw codes while the next space stays this small (cache-friendly)
+CHUNK_ELEMENTS = 1 << 20   # tokens per corpus chunk: small, reused temporaries (fresh big arrays page-fault)
+BUFFER_ELEMENTS = 1 << 24  # codes gathered before one bincount / sort
 UNSEEN = -1                # id of an n-gram (or symbol) that the corpus does not contain
 ABSENT = -2                # no n-gram at this window (it touches an absent position)
 
@@ -41,7 +43,7 @@ class _Level:
 
     A k-gram's code is ``ext(prefix (k-1)-gram) * base + symbol``, where ``ext`` is the
     prefix's raw code, or, for a `dense` level, its position in `keys` (re-densified
-    so that the next order's codes stay small; done when space * base > DENSE_LIMIT).
+    so that the next order's codes stay small; done when space * base > RAW_LIMIT).
     """
     space: int                      # codes lie in [0, space)
     keys: np.ndarray                # int64 [U] sorted codes present in the corpus
@@ -74,14 +76,29 @@ class _Level:
 
 
 class _Counter:
-    """Accumulates the counts of valid codes over chunks: bincount or per-chunk sorting."""
+    """Accumulates the counts of valid codes over chunks: bincount or sorting, run on a
+    reused buffer of BUFFER_ELEMENTS codes rather than per small chunk."""
 
     def __init__(self, space: int):
         self.space = space
         self.total: np.ndarray | None = None
         self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.buf = np.empty(0, np.int64)
+        self.used = 0
 
     def add(self, codes: np.ndarray) -> None:
+        codes = codes.ravel()
+        if self.used + codes.size > len(self.buf):
+            self.flush()
+            if codes.size > len(self.buf):
+                self.buf = np.empty(max(codes.size, BUFFER_ELEMENTS), np.int64)
+        self.buf[self.used:self.used + codes.size] = codes
+        self.used += codes.size
+
+    def flush(self) -> None:
+        codes, self.used = self.buf[:self.used], 0
+        if codes.size == 0:
+            return
         if self.space <= DENSE_LIMIT:
             c = np.bincount(codes, minlength=self.space)
             if self.total is None:
@@ -92,6 +109,8 @@ class _Counter:
             self.parts.append(np.unique(codes, return_counts=True))
 
     def level(self, dense: bool) -> _Level:
+        self.flush()
+        self.buf = np.empty(0, np.int64)
         if self.space <= DENSE_LIMIT:
             total = self.total if self.total is not None else np.zeros(self.space, np.int64)
             keys = np.flatnonzero(total).astype(np.int64)
@@ -147,8 +166,8 @@ class NgramReference:
             c = c.ravel()
             raw += np.bincount(c[c >= 0] if c.min(initial=0) < 0 else c, minlength=len(raw))
         present = np.flatnonzero(raw)
-        self._alpha = np.full(len(raw), UNSEEN, dtype=np.int32)
-        self._alpha[present] = np.arange(len(present), dtype=np.int32)
+        self._alpha = np.full(len(raw), UNSEEN, dtype=np.int64)
+        self._alpha[present] = np.arange(len(present), dtype=np.int64)
         self.base = max(1, len(present))
         self._levels: list[_Level] = [_Level(self.base, np.arange(len(present), dtype=np.int64),
                                              raw[present])]
@@ -158,7 +177,7 @@ class NgramReference:
             prev = self._levels[-1]
             space = (len(prev.keys) if prev.dense else prev.space) * self.base
             spaces = [space]
-            while first + len(spaces) - 1 < max_n and spaces[-1] * self.base <= DENSE_LIMIT:
+            while first + len(spaces) - 1 < max_n and spaces[-1] * self.base <= RAW_LIMIT:
                 spaces.append(spaces[-1] * self.base)
             counters = [_Counter(sp) for sp in spaces]
             for chunk in self._chunks(ids):
@@ -177,10 +196,10 @@ class NgramReference:
 
     def _symbols(self, chunk: np.ndarray) -> np.ndarray:
         """Raw ids -> dense symbols (int64), UNSEEN for ids the corpus lacks, ABSENT for negatives."""
-        x = chunk.astype(np.int64, copy=False)
+        if chunk.size == 0 or (chunk.min() >= 0 and chunk.max() < len(self._alpha)):
+            return self._alpha[chunk]                 # the common case: one gather, no copies
+        x = chunk.astype(np.int64)
         inside = (x >= 0) & (x < len(self._alpha))
-        if inside.all():
-            return self._alpha[x].astype(np.int64)
         out = np.where(x < 0, ABSENT, UNSEEN).astype(np.int64)
         out[inside] = self._alpha[x[inside]]
         return out

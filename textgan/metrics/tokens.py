@@ -67,12 +67,13 @@ def file_char_ids(path: str, seq_len: int, max_lines: int | None = None, pad: st
         starts, ends = starts[:-1], ends[:-1]
     if max_lines is not None:
         starts, ends = starts[:max_lines], ends[:max_lines]
-    out = np.full((len(starts), seq_len), ord(pad), dtype=np.uint32)
+    out = np.empty((len(starts), seq_len), dtype=np.uint32)
+    if len(cps) == 0:
+        return out.reshape(len(starts), seq_len) if len(starts) == 0 else np.full_like(out, ord(pad))
     step = max(1, (1 << 22) // seq_len)   # rows per gather: bounds the index temporaries
     cols = np.arange(seq_len)
     for r in range(0, len(starts), step):
         s, e = starts[r:r + step], ends[r:r + step]
         idx = s[:, None] + cols
-        keep = idx < e[:, None]
-        out[r:r + step][keep] = cps[idx[keep]]
+        out[r:r + step] = np.where(idx < e[:, None], cps[np.minimum(idx, len(cps) - 1)], ord(pad))
     return out
