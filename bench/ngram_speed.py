@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """n-gram JS speed and memory: textgan vs the reference NgramModel path, and corpus scale.
 
-  python bench/ngram_speed.py [--lines 1000000] [--scale-lines 10000000] [--part a|b|ab]
+  python bench/ngram_speed.py [--lines 1000000] [--scale-lines 10000000] [--part a|b|ab] [--repeats 3]
 
 (a) JS-1..4 of 640 lines against a LINES-line corpus (lines of ../shared/data emnlp + coco
     with their words shuffled, seeded, written to /tmp), reading and encoding included,
     timed inside one process after imports; textgan and ../shared/bench/reference_lm.py
-    (read_lines + NgramModel.js_with) each run in their own subprocess for a clean peak RSS.
+    (read_lines + NgramModel.js_with) each run in their own subprocess for a clean peak RSS,
+    REPEATS times interleaved; the median speedup and the largest JS difference are reported.
 (b) Corpus statistics (NgramReference, n = 1..4) over SCALE-LINES synthetic lines of 32
     characters (a character bigram Markov chain fitted on the real lines, generated in
     numpy; generation not timed, its array counts in the peak RSS).
@@ -20,6 +21,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -140,6 +142,8 @@ def main() -> None:
     p.add_argument("--scale-lines", type=int, default=10_000_000)
     p.add_argument("--part", default="ab")
     p.add_argument("--workdir", default="/tmp/textgan_bench")
+    p.add_argument("--repeats", type=int, default=3, help="part a: textgan/reference pairs, median reported")
+    p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     p.add_argument("--child", nargs="+")
     a = p.parse_args()
     if a.child:
@@ -152,15 +156,25 @@ def main() -> None:
                     f"{os.cpu_count()} cpus, python {platform.python_version()}"}
     if "a" in a.part:
         corpus, samples = make_files(a.lines, a.workdir)
-        tg = child("textgan", corpus, samples)
-        ref = child("reference", corpus, samples)
-        result["a"] = {"corpus_lines": a.lines, "textgan": tg, "reference": ref,
-                       "speedup": ref["total_s"] / tg["total_s"],
-                       "max_abs_js_diff": max(abs(tg[f"js{n}"] - ref[f"js{n}"]) for n in range(1, 5))}
+        runs = []
+        for _ in range(a.repeats):          # interleaved, so both sides see the same machine load
+            tg = child("textgan", corpus, samples)
+            ref = child("reference", corpus, samples)
+            runs.append({"textgan": tg, "reference": ref, "speedup": ref["total_s"] / tg["total_s"],
+                         "max_abs_js_diff": max(abs(tg[f"js{n}"] - ref[f"js{n}"]) for n in range(1, 5))})
+        med = lambda xs: float(statistics.median(xs))
+        result["a"] = {"corpus_lines": a.lines, "repeats": a.repeats,
+                       "median_speedup": med([r["speedup"] for r in runs]),
+                       "median_textgan_s": med([r["textgan"]["total_s"] for r in runs]),
+                       "median_reference_s": med([r["reference"]["total_s"] for r in runs]),
+                       "max_abs_js_diff": max(r["max_abs_js_diff"] for r in runs),
+                       "runs": runs}
     if "b" in a.part:
         result["b"] = child("scale", str(a.scale_lines))
     text = json.dumps(result, indent=1)
     print(text)
+    if a.no_record:
+        return
     cmd = "python bench/ngram_speed.py " + " ".join(sys.argv[1:])
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
         f.write(f"\n## `{cmd.strip()}`\n\n```json\n{text}\n```\n")

@@ -92,18 +92,19 @@ def test_synthetic_corpus():
     d = DataConfig(corpus="synthetic", max_lines=500)
     c = load_corpus(d, 32, progress=False)
     lines = synthetic.generate_lines(500, seed=0)
-    assert c.ids.shape[0] + c.heldout.shape[0] == 500 and c.heldout.shape == (5, 32)
+    assert c.ids.shape[0] + c.heldout.shape[0] == 500 and c.heldout.shape == (50, 32)
     assert corpus_lines(d) == lines
     rows = heldout_rows(500)
     assert c.vocab.decode(c.heldout) == [lines[i][:32] for i in rows]
     assert corpus_lines(d, split="heldout") == [lines[i] for i in rows]
-    assert len(corpus_lines(d, split="train")) == 495
+    assert len(corpus_lines(d, split="train")) == 450
 
 
 def test_heldout_split_is_seeded_and_compacts_in_place():
     rows = heldout_rows(1000)
-    assert rows.tolist() == heldout_rows(1000).tolist() and rows.size == 10
+    assert rows.tolist() == heldout_rows(1000).tolist() and rows.size == 100  # min(640, N/10)
     assert heldout_rows(99).size == 0 and heldout_rows(5_000_000).size == 10_000
+    assert heldout_rows(10_000).size == 640 and heldout_rows(200_000).size == 2000
     ids = np.arange(20).reshape(10, 2)
     train, held = split_rows(ids.copy(), np.array([0, 4, 9]))
     assert held[:, 0].tolist() == [0, 8, 18]

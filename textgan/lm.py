@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from textgan.metrics.ngrams import NgramReference
@@ -54,7 +53,10 @@ class TextBatches:
         return self.ids[rows].long()
 
     def next(self) -> torch.Tensor:
-        return F.one_hot(self.next_ids(), self.vocab_size).float()
+        # One-hot by scatter on the device (F.one_hot checks the id range, a host sync on CUDA).
+        ids = self.next_ids()
+        out = torch.zeros(*ids.shape, self.vocab_size, device=ids.device)
+        return out.scatter_(-1, ids.unsqueeze(-1), 1.0)
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "pos": self.pos, "seed": self.seed}

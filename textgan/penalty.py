@@ -49,7 +49,11 @@ def penalty_and_norms(critic: Critic, real: Tensor, fake: Tensor, *, weight: flo
                       target: float = 1.0, one_sided: bool = False,
                       alpha: Tensor | float | None = None) -> tuple[Tensor, Tensor]:
     """Weighted gradient penalty (scalar, differentiable w.r.t. the critic's
-    parameters) and the per-sample gradient norms [B] (detached, for logging)."""
+    parameters) and the per-sample gradient norms [B] (detached, for logging).
+
+    A critic that knows its own input gradient (a method `input_grad(x)` returning
+    d sum_i D(x_i) / dx, differentiable w.r.t. its parameters) supplies it; any other
+    critic goes through autograd's double backward."""
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} "
                          f"and {tuple(fake.shape)}")
@@ -60,14 +64,27 @@ def penalty_and_norms(critic: Critic, real: Tensor, fake: Tensor, *, weight: flo
     real = real.detach()
     fake = fake.detach().to(real.dtype)   # never backprop into the generator
     a = _per_sample_alpha(real, alpha)
-    x_hat = (real + a * (fake - real)).requires_grad_(True)
-    out = critic(x_hat)
-    if out.dim() > 1:
-        out = out.reshape(out.shape[0], -1)
-        if out.shape[1] != 1:
-            raise ValueError(f"critic must return [B] or [B, 1], got shape {tuple(out.shape)}")
-    # The samples are independent, so the gradient of the sum is each sample's own gradient.
-    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    x_hat = real + a * (fake - real)
+    input_grad = getattr(critic, "input_grad", None)
+    if input_grad is not None:
+        grad = input_grad(x_hat)
+    else:
+        x_hat.requires_grad_(True)
+        out = critic(x_hat)
+        if out.dim() > 1:
+            out = out.reshape(out.shape[0], -1)
+            if out.shape[1] != 1:
+                raise ValueError(f"critic must return [B] or [B, 1], got shape {tuple(out.shape)}")
+        # The samples are independent, so the gradient of the sum is each sample's own gradient.
+        (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    return penalty_from_grad(grad, weight=weight, target=target, one_sided=one_sided)
+
+
+def penalty_from_grad(grad: Tensor, *, weight: float = 10.0, target: float = 1.0,
+                      one_sided: bool = False) -> tuple[Tensor, Tensor]:
+    """(weighted penalty, detached per-sample norms [B]) from the critic's input gradient [B, ...]."""
+    # at least float32 for the norm, also when the gradient came out of a bfloat16 autocast region
+    grad = grad.to(torch.promote_types(grad.dtype, torch.float32))
     norms = grad.flatten(1).norm(2, dim=1)      # one norm per sample, all axes
     excess = norms - target
     if one_sided:

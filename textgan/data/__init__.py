@@ -4,8 +4,10 @@ Public API: load_corpus, corpus_lines, EncodedCorpus, Vocab, build_char_vocab,
 list_corpora, show_corpus, prepare_corpus.  Submodules import lazily where
 they pull heavy libraries (tokenizers, datasets).
 """
-from textgan.data.corpus import EncodedCorpus, corpus_lines, load_corpus
+from textgan.data.corpus import (EncodedCorpus, corpus_lines, list_corpora, load_corpus,
+                                 prepare_corpus, show_corpus)
 from textgan.data.vocab import PAD, UNK_ID, UNK_TEXT, Vocab, build_char_vocab, build_word_vocab
 
-__all__ = ["EncodedCorpus", "corpus_lines", "load_corpus", "PAD", "UNK_ID", "UNK_TEXT", "Vocab",
+__all__ = ["EncodedCorpus", "corpus_lines", "list_corpora", "load_corpus", "prepare_corpus", "show_corpus",
+           "PAD", "UNK_ID", "UNK_TEXT", "Vocab",
            "build_char_vocab", "build_word_vocab"]

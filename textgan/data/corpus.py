@@ -8,8 +8,9 @@ default) or a directory of such files read in sorted order, recursively.
 Held-out split: billion-words reads its own held-out shards (first
 HELDOUT_LINES lines of news.en.heldout-00000-of-00050, 00001, ...).  Every
 other corpus holds out a seeded random 1% of its lines (numpy
-default_rng(0), at most 10,000 lines, none when under 100 lines); those lines
-are removed from the training ids.  The vocabulary is built from all lines read.
+default_rng(0)), at least min(640, N/10) so that a real-data floor of 640
+lines (the evaluation's sample size) exists, at most 10,000, none when under
+100 lines; those lines are removed from the training ids.  The vocabulary is built from all lines read.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from textgan.errors import CorpusError
 
 HELDOUT_FRACTION = 0.01
 HELDOUT_MAX = 10_000
+HELDOUT_MIN = 640      # one evaluation's worth of lines, for a comparable real-data floor
 HELDOUT_SEED = 0
 TEXT_SUFFIXES = (".txt", ".text", ".txt.gz", ".jsonl", ".jsonl.gz")
 NAMED = {
@@ -154,7 +156,9 @@ def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source
 # -- held-out rows -----------------------------------------------------------
 def heldout_rows(n: int) -> np.ndarray:
     """Sorted row indices of the seeded held-out split of an n-line corpus."""
-    m = min(HELDOUT_MAX, int(n * HELDOUT_FRACTION))
+    if n < 100:
+        return np.zeros(0, np.int64)
+    m = min(HELDOUT_MAX, max(int(n * HELDOUT_FRACTION), min(HELDOUT_MIN, n // 10)))
     if m <= 0:
         return np.zeros(0, np.int64)
     return np.sort(np.random.default_rng(HELDOUT_SEED).choice(n, m, replace=False))

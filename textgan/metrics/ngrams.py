@@ -17,6 +17,15 @@ Codes are counted with ``np.bincount`` while the code space is at most
 (``np.unique`` per chunk, merged) beyond it (then ``np.searchsorted``).
 The corpus is processed in row chunks, so peak memory is bounded by the chunk
 size and the tables, not by N * L.
+
+Fast path (orders up to 4, no absent positions, small alphabets: the paper's
+character evaluation and the in-training vocabulary ids): two passes instead of one
+per order.  Pass 1 counts bigrams (orders 1 follows as their marginal plus each
+row's last symbol); pass 2 packs a 4-gram as ``dense(bigram) * U2 + dense(bigram)``
+and counts it in a table of U2**2 bins (order 3 follows as a marginal plus each
+row's last trigram).  Codes are computed on whole chunks with reused buffers
+(fresh large arrays cost page faults) and counted with ``np.add.at`` into
+persistent tables.  Both paths give identical levels' counts.
 """
 from __future__ import annotations
 
@@ -33,6 +42,8 @@ DENSE_LIMIT = 1 << 26      # code spaces up to 64M are counted with np.bincount;
 RAW_LIMIT = 1 << 22        # extend raw codes while the next space stays this small (cache-friendly)
 CHUNK_ELEMENTS = 1 << 20   # tokens per corpus chunk: small, reused temporaries (fresh big arrays page-fault)
 BUFFER_ELEMENTS = 1 << 24  # codes gathered before one bincount / sort
+FAST_CHUNK_ELEMENTS = 1 << 15   # fast path: tokens per chunk, so its buffers stay in the L2 cache
+FAST_LOW = 256             # fast path on large ids: ids below this are their own symbol code
 UNSEEN = -1                # id of an n-gram (or symbol) that the corpus does not contain
 ABSENT = -2                # no n-gram at this window (it touches an absent position)
 
@@ -51,6 +62,8 @@ class _Level:
     dense: bool = False             # the next order extends positions, not raw codes
     lut: np.ndarray | None = None   # int32 [space] code -> position or UNSEEN (dense levels that fit)
     reduced: bool = False           # counts were lowered by `subtract`: count 0 means unseen
+    split: int = 0                  # fast path: code = ext(first `split`-gram) * mult + ext(the rest)
+    mult: int = 0                   # (0: the default split k-1 + 1 symbol, mult = base)
 
     def pos(self, codes: np.ndarray) -> np.ndarray:
         """Positions in `keys` (int64) of valid codes; UNSEEN for codes the corpus lacks."""
@@ -135,8 +148,12 @@ class _Counter:
 def _extend(prev: np.ndarray, sym: np.ndarray, k: int, base: int) -> np.ndarray:
     """k-gram codes [R, L-k+1] from (k-1)-gram ext ids [R, L-k+2] and symbols [R, L].
     Windows touching a negative (ABSENT / UNSEEN) get that sentinel; ABSENT wins."""
-    left, right = prev[:, :-1], sym[:, k - 1:]
-    codes = left * base + right
+    return _combine(prev[:, :-1], sym[:, k - 1:], base)
+
+
+def _combine(left: np.ndarray, right: np.ndarray, mult: int) -> np.ndarray:
+    """Codes left * mult + right of aligned windows; a negative part's sentinel propagates."""
+    codes = left * mult + right
     if left.min(initial=0) < 0 or right.min(initial=0) < 0:
         bad = (left < 0) | (right < 0)
         codes[bad] = np.minimum(left, right)[bad]
@@ -151,7 +168,8 @@ class NgramReference:
     symbols, and every n-gram containing them, are simply unseen.
     """
 
-    def __init__(self, corpus_ids: np.ndarray, max_n: int = 4, *, chunk_elements: int = CHUNK_ELEMENTS):
+    def __init__(self, corpus_ids: np.ndarray, max_n: int = 4, *, chunk_elements: int = CHUNK_ELEMENTS,
+                 fast: bool = True):
         if corpus_ids.ndim != 2:
             raise ValueError(f"corpus ids must be a 2-D array [N, L], got shape {corpus_ids.shape}")
         if max_n < 1:
@@ -159,8 +177,11 @@ class NgramReference:
         self.max_n = max_n
         self.num_lines, self.seq_len = corpus_ids.shape
         self._rows = max(1, chunk_elements // max(1, self.seq_len))
-        ids = corpus_ids
-        # Order 1 = the alphabet: raw id -> dense symbol, a lookup table over 0..max id.
+        if not (fast and self._build_fast(corpus_ids)):
+            self._build_general(corpus_ids)
+
+    def _alphabet(self, ids: np.ndarray) -> np.ndarray:
+        """Counts of every raw id 0..max (negatives skipped); sets the raw id -> symbol table."""
         raw = np.zeros(int(ids.max(initial=0)) + 1 if ids.size else 1, dtype=np.int64)
         for c in self._chunks(ids):
             c = c.ravel()
@@ -169,6 +190,13 @@ class NgramReference:
         self._alpha = np.full(len(raw), UNSEEN, dtype=np.int64)
         self._alpha[present] = np.arange(len(present), dtype=np.int64)
         self.base = max(1, len(present))
+        return raw
+
+    def _build_general(self, ids: np.ndarray) -> None:
+        max_n = self.max_n
+        # Order 1 = the alphabet: raw id -> dense symbol, a lookup table over 0..max id.
+        raw = self._alphabet(ids)
+        present = np.flatnonzero(raw)
         self._levels: list[_Level] = [_Level(self.base, np.arange(len(present), dtype=np.int64),
                                              raw[present])]
         # Orders 2..max_n, as many orders per pass over the corpus as need no re-densifying.
@@ -189,6 +217,113 @@ class NgramReference:
             last = first + len(spaces) - 1
             for j, counter in enumerate(counters):
                 self._levels.append(counter.level(dense=(first + j == last and last < max_n)))
+
+    def _build_fast(self, ids: np.ndarray) -> bool:
+        """Orders 1..4 in two passes (see the module docstring); False where it does not apply
+        (then the general build runs).  Symbol codes: raw ids when they are small (vocabulary
+        ids, ASCII), else raw ids below FAST_LOW and ranks of the rarer larger ids above it."""
+        n_rows, L = ids.shape
+        if self.max_n != 4 or L < 4 or n_rows == 0 or int(ids.min()) < 0:
+            return False
+        hi = int(ids.max())
+        sym_lut = None                               # raw id -> symbol code, when not the identity
+        if (hi + 1) ** 2 <= RAW_LIMIT:
+            R = hi + 1
+        else:
+            high = self._high_ids(ids)
+            if high is None or (FAST_LOW + len(high)) ** 2 > RAW_LIMIT:
+                return False
+            R = FAST_LOW + len(high)
+            sym_lut = np.zeros(hi + 1, np.int64)     # absent ids never occur in the corpus
+            sym_lut[:FAST_LOW] = np.arange(FAST_LOW)
+            sym_lut[high] = np.arange(FAST_LOW, R)
+        L3, width = L - 3, max(4, min(self._rows * L, FAST_CHUNK_ELEMENTS) // L * L)
+        rows = width // L
+        sbuf, cbuf, dbuf = (np.empty(width, np.int64) for _ in range(3))
+
+        def chunks() -> Iterator[tuple[np.ndarray, int, int]]:
+            """Symbol codes of each chunk of rows (flat, in a reused buffer), its size and rows."""
+            for r in range(0, n_rows, rows):
+                chunk = np.asarray(ids[r:r + rows])
+                n = chunk.size
+                s = sbuf[:n]
+                if sym_lut is None:
+                    np.copyto(s.reshape(chunk.shape), chunk)
+                else:
+                    np.copyto(dbuf[:n].reshape(chunk.shape), chunk)
+                    np.take(sym_lut, dbuf[:n], out=s, mode="clip")
+                yield s, n, chunk.shape[0]
+
+        # Pass 1: bigrams, counted over the flat chunk (fast, contiguous) and the windows that
+        # cross a row boundary taken back out; unigrams = bigram marginal + each row's last symbol.
+        t2 = np.zeros(R * R, np.int64)
+        last = np.zeros(R, np.int64)
+        for s, n, r in chunks():
+            c = cbuf[:n - 1]
+            np.multiply(s[:-1], R, out=c)
+            c += s[1:]
+            np.add.at(t2, c, 1)
+            np.add.at(t2, cbuf[:n].reshape(r, L)[:-1, L - 1], -1)
+            np.add.at(last, s.reshape(r, L)[:, L - 1], 1)
+        c1 = t2.reshape(R, R).sum(axis=1) + last
+        keys1 = np.flatnonzero(c1)
+        keys2 = np.flatnonzero(t2)
+        U2 = len(keys2)
+        if U2 * U2 > DENSE_LIMIT:
+            return False
+        # Build-time bigram ids: row-crossing bigrams (never counted) get id 0, so every
+        # packed code stays inside the table and their counts can be taken back out exactly.
+        ids2 = np.zeros(R * R, dtype=np.int64)
+        ids2[keys2] = np.arange(U2, dtype=np.int64)
+
+        # Pass 2: 4-grams = dense(bigram) * U2 + dense(bigram two further); each row's last
+        # trigram counted aside (every other trigram is the prefix of a 4-gram).
+        t4 = np.zeros(U2 * U2, np.int64)
+        t3 = np.zeros(U2 * R, np.int64)
+        for s, n, r in chunks():
+            c = cbuf[:n - 1]
+            np.multiply(s[:-1], R, out=c)
+            c += s[1:]
+            d = dbuf[:n - 1]
+            np.take(ids2, c, out=d, mode="clip")
+            q = cbuf[:n - 3]
+            np.multiply(d[:-2], U2, out=q)
+            q += d[2:]
+            np.add.at(t4, q, 1)
+            np.add.at(t4, cbuf[:n].reshape(r, L)[:-1, L3:], -1)
+            np.add.at(t3, dbuf[:n].reshape(r, L)[:, L3] * R + s.reshape(r, L)[:, L - 1], 1)
+        keys4 = np.flatnonzero(t4)
+        counts4 = t4[keys4]
+        del t4
+        first_sym = keys2 // R                       # first symbol of each dense bigram
+        np.add.at(t3, (keys4 // U2) * R + first_sym[keys4 % U2], counts4)
+        keys3 = np.flatnonzero(t3)
+
+        # Query tables: raw id -> symbol code (UNSEEN if the corpus lacks it), positions.
+        self.base = R
+        self._alpha = np.full(hi + 1, UNSEEN, dtype=np.int64)
+        raw_of_code = keys1 if sym_lut is None else np.concatenate([np.arange(FAST_LOW), high])[keys1]
+        self._alpha[raw_of_code] = keys1
+        pos1 = np.full(R, UNSEEN, dtype=np.int64)
+        pos1[keys1] = np.arange(len(keys1), dtype=np.int64)
+        lut2 = np.full(R * R, UNSEEN, dtype=np.int64)
+        lut2[keys2] = np.arange(U2, dtype=np.int64)
+        self._levels = [
+            _Level(R, keys1, c1[keys1], lut=pos1),
+            _Level(R * R, keys2, t2[keys2], dense=True, lut=lut2),
+            _Level(U2 * R, keys3, t3[keys3]),
+            _Level(U2 * U2, keys4, counts4, split=2, mult=U2),
+        ]
+        return True
+
+    @staticmethod
+    def _high_ids(ids: np.ndarray) -> np.ndarray | None:
+        """The distinct ids >= FAST_LOW when they are rare (text that is mostly ASCII), else None."""
+        flat = np.asarray(ids).ravel()
+        big = flat[flat >= FAST_LOW]
+        if len(big) * 8 > len(flat):
+            return None
+        return np.unique(big)
 
     def _chunks(self, ids: np.ndarray) -> Iterator[np.ndarray]:
         for r in range(0, ids.shape[0], self._rows):
@@ -227,17 +362,19 @@ class NgramReference:
             raise ValueError(f"sample ids must be a 2-D array [M, L], got shape {ids.shape}")
         sym = self._symbols(np.asarray(ids))
         first = self._levels[0]
-        out = [first.with_sentinels(sym) if first.reduced else sym]
-        ext = sym
+        out = [first.with_sentinels(sym) if (first.reduced or first.lut is not None) else sym]
+        ext = {1: sym}                       # per order: what higher orders are packed from
+        width = sym.shape[1]
         for k in range(2, max_n + 1):
-            if sym.shape[1] < k:
+            if width < k:
                 out.append(np.zeros((sym.shape[0], 0), np.int64))
                 continue
             level = self._levels[k - 1]
-            codes = _extend(ext, sym, k, self.base)
+            a, m = level.split or k - 1, width - k + 1
+            codes = _combine(ext[a][:, :m], ext[k - a][:, a:a + m], level.mult or self.base)
             where = level.with_sentinels(codes)
             out.append(where)
-            ext = where if level.dense else codes
+            ext[k] = where if level.dense else codes
         return out
 
     def total(self, n: int) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 PAD = "`"
 
@@ -54,26 +55,65 @@ class WordIds:
 
 def file_char_ids(path: str, seq_len: int, max_lines: int | None = None, pad: str = PAD) -> np.ndarray:
     """char_ids of a text file's lines, vectorised, with the reference reading semantics:
-    UTF-8 with errors="replace", universal newlines, only the line break removed."""
+    UTF-8 with errors="replace", universal newlines, only the line break removed.
+
+    Returns [N, seq_len] code points in the narrowest of uint8 / uint16 / uint32 that holds
+    them (the values are those of `char_ids`; only the dtype may be narrower).
+    """
     with open(path, "rb") as f:
-        text = f.read().decode("utf-8", errors="replace")
-    if "\r" in text:   # what text-mode reading does: \r\n and lone \r end a line
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    breaks = np.flatnonzero(cps == 10)
-    starts = np.concatenate([[0], breaks + 1])
-    ends = np.concatenate([breaks, [len(cps)]])
-    if starts[-1] == len(cps):          # nothing after the last line break: no further line
+        data = f.read()
+    return bytes_char_ids(data, seq_len, max_lines, pad)
+
+
+def bytes_char_ids(data: bytes, seq_len: int, max_lines: int | None = None, pad: str = PAD) -> np.ndarray:
+    """`file_char_ids` of a file's raw bytes.
+
+    Why it is exact: universal newlines translate "\r\n" and "\r" to "\n", and those bytes are
+    ASCII, so translating the bytes before decoding is the same as translating the text after;
+    an ASCII byte always decodes to itself and ends any invalid sequence, so a line whose first
+    seq_len bytes are ASCII starts with exactly those characters.  Only the other lines (few in
+    most text) are decoded one by one (each ends at a "\n", which decoding the whole file
+    would also treat as a boundary).
+    """
+    if seq_len < 1:
+        raise ValueError(f"seq_len must be >= 1, got {seq_len}")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    padv = ord(pad)
+    a = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(a == 10)
+    starts = np.empty(len(breaks) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = breaks + 1
+    ends = np.append(breaks, len(a))
+    if starts[-1] == len(a):            # nothing after the last line break: no further line
         starts, ends = starts[:-1], ends[:-1]
     if max_lines is not None:
         starts, ends = starts[:max_lines], ends[:max_lines]
-    out = np.empty((len(starts), seq_len), dtype=np.uint32)
-    if len(cps) == 0:
-        return out.reshape(len(starts), seq_len) if len(starts) == 0 else np.full_like(out, ord(pad))
-    step = max(1, (1 << 22) // seq_len)   # rows per gather: bounds the index temporaries
-    cols = np.arange(seq_len)
-    for r in range(0, len(starts), step):
-        s, e = starts[r:r + step], ends[r:r + step]
-        idx = s[:, None] + cols
-        out[r:r + step] = np.where(idx < e[:, None], cps[np.minimum(idx, len(cps) - 1)], ord(pad))
+    n = len(starts)
+    if padv >= 128 or len(a) < seq_len:  # rare shapes: decode every line
+        lines = [data[s:e].decode("utf-8", errors="replace") for s, e in zip(starts.tolist(), ends.tolist())]
+        return _narrow(char_ids(lines, seq_len, pad))
+    # The first seq_len bytes of every line in one gather of whole windows (rows near the
+    # end of the buffer are shifted back here and redone below).
+    out = sliding_window_view(a, seq_len)[np.minimum(starts, len(a) - seq_len)]
+    lens = ends - starts
+    short = np.flatnonzero(lens < seq_len)      # only these rows hold bytes past their line
+    out[short] = np.where(np.arange(seq_len) < lens[short, None], out[short], np.uint8(padv))
+    redo = np.flatnonzero(starts > len(a) - seq_len)
+    if not data.isascii():                      # rows with a non-ASCII byte among the kept ones
+        redo = np.union1d(redo, np.flatnonzero(out.ravel() >= 128) // seq_len)
+    if len(redo) == 0:
+        return out
+    lines = [data[starts[i]:ends[i]].decode("utf-8", errors="replace") for i in redo.tolist()]
+    fixed = char_ids(lines, seq_len, pad)
+    top = int(fixed.max())
+    if top >= 256:
+        out = out.astype(np.uint16 if top < 65536 else np.uint32)
+    out[redo] = fixed
     return out
+
+
+def _narrow(ids: np.ndarray) -> np.ndarray:
+    top = int(ids.max(initial=0))
+    return ids.astype(np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32)

@@ -1,0 +1,142 @@
+"""The fast paths agree exactly with the plain ones: vectorised file reading vs the reference's
+text-mode reading, and the two-pass n-gram build vs the general (order-by-order) build."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import textgan.metrics.ngrams as ngrams
+from textgan.metrics.ngrams import NgramReference
+from textgan.metrics.tokens import bytes_char_ids, char_ids, file_char_ids
+
+# Bytes that stress universal newlines and UTF-8 error replacement: CR/LF pairs, truncated and
+# stray continuation bytes, overlong / surrogate encodings, 2-4 byte characters, the pad char.
+PIECES = [b"a", b"Z", b" ", b"`", b"\n", b"\r", b"\r\n", b"\xe2", b"\x82", b"\xac", b"\xe2\x82\xac",
+          b"\xc3\xa9", b"\xc3", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\xf0\x9f",
+          b"\xef\xbb\xbf", b"\x00", b"\x0c"]
+
+
+def reference_lines(path, max_lines=None):
+    """reference_lm.read_lines without the cut: text mode, errors="replace", strip "\\n"."""
+    lines = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for raw in f:
+            lines.append(raw.rstrip("\n"))
+            if max_lines is not None and len(lines) >= max_lines:
+                break
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60), st.integers(1, 7),
+       st.one_of(st.none(), st.integers(1, 5)))
+def test_file_reading_equals_text_mode_reading(tmp_path_factory, pieces, seq_len, max_lines):
+    p = tmp_path_factory.mktemp("r") / "t.txt"
+    p.write_bytes(b"".join(pieces))
+    want = char_ids(reference_lines(p, max_lines), seq_len)
+    got = file_char_ids(str(p), seq_len, max_lines)
+    assert got.shape == want.shape
+    assert got.tolist() == want.tolist()
+    assert got.dtype.kind == "u" and int(want.max(initial=0)) <= np.iinfo(got.dtype).max
+
+
+def test_file_reading_across_text_mode_buffer_boundaries(tmp_path):
+    # A large file, so that multi-byte characters, invalid sequences and "\r\n" pairs also fall
+    # on the boundaries of text-mode reading's internal chunks (8 KiB and beyond).
+    rng = np.random.default_rng(0)
+    raw = b"".join(PIECES[i] for i in rng.integers(0, len(PIECES), 60_000))
+    p = tmp_path / "big.txt"
+    p.write_bytes(raw)
+    for seq_len in (1, 5, 32):
+        want = char_ids(reference_lines(p), seq_len)
+        assert file_char_ids(str(p), seq_len).tolist() == want.tolist()
+
+
+def test_file_reading_ascii_is_uint8_and_non_ascii_widens():
+    assert bytes_char_ids(b"ab\ncd\n", 3).dtype == np.uint8
+    assert bytes_char_ids(b"ab\n\xc3\xa9\n", 3).tolist() == [[97, 98, 96], [233, 96, 96]]
+    assert bytes_char_ids(b"ab\n\xe2\x82\xac\n", 3).dtype == np.uint16
+    assert bytes_char_ids("x\U0001d11e".encode(), 2).tolist() == [[120, 0x1D11E]]
+    # a non-ASCII byte beyond the kept characters changes nothing (the row stays uint8)
+    assert bytes_char_ids(b"abc\xff\n", 3).dtype == np.uint8
+    with pytest.raises(ValueError):
+        bytes_char_ids(b"a\n", 0)
+
+
+def general(ids, **kw):
+    return NgramReference(ids, 4, fast=False, **kw)
+
+
+def assert_same_statistics(fast, slow, samples, expect_fast=True):
+    assert fast._levels[3].split == (2 if expect_fast else 0)   # which path really ran
+    for n in range(1, 5):
+        assert fast.total(n) == slow.total(n)
+        assert fast.unique(n) == slow.unique(n)
+        assert sorted(fast.counts(n).tolist()) == sorted(slow.counts(n).tolist())
+    assert fast.js(samples) == slow.js(samples)
+    assert fast.precision(samples) == slow.precision(samples)
+    for a, b in zip(fast.lookup(samples), slow.lookup(samples)):
+        assert ((a >= 0) == (b >= 0)).all()
+    for n, (a, b) in enumerate(zip(fast.lookup(samples), slow.lookup(samples)), start=1):
+        ca = np.where(a >= 0, fast.counts(n)[np.maximum(a, 0)], -1)
+        cb = np.where(b >= 0, slow.counts(n)[np.maximum(b, 0)], -1)
+        assert ca.tolist() == cb.tolist()             # every sample n-gram: same corpus count
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_fast_build_equals_general_build(data):
+    L = data.draw(st.integers(4, 9))
+    n_rows = data.draw(st.integers(1, 40))
+    kind = data.draw(st.sampled_from(["small", "vocab", "unicode"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    if kind == "small":
+        corpus = rng.integers(0, data.draw(st.integers(1, 6)), size=(n_rows, L))
+    elif kind == "vocab":        # ids < 2048: raw ids are the symbol codes
+        corpus = rng.choice(np.array([0, 5, 7, 300, 2047]), size=(n_rows, L))
+    else:                        # large, rare ids: low ids raw, high ids ranked
+        corpus = rng.choice(np.array([32, 96, 97, 255, 256, 8364, 0x1D11E]), size=(n_rows, L),
+                            p=[0.3, 0.2, 0.3, 0.1, 0.04, 0.03, 0.03]).astype(np.uint32)
+    samples = np.concatenate([corpus[:3], rng.integers(0, 0x1D120, size=(3, L)),
+                              rng.permutation(corpus.ravel())[:3 * L].reshape(-1, L)[:3]])
+    chunk = data.draw(st.sampled_from([L, 3 * L, 100, 1 << 20]))
+    fast = NgramReference(corpus, 4, chunk_elements=chunk)
+    slow = general(corpus)
+    # many large ids: the general build runs (the fast one only ranks rare large ids)
+    expect_fast = kind != "unicode" or 8 * int((corpus >= 256).sum()) <= corpus.size
+    assert_same_statistics(fast, slow, samples, expect_fast)
+    cut = fast.subtract(corpus[: n_rows // 2])
+    rest = corpus[n_rows // 2:]
+    if len(rest):
+        assert cut.js(samples) == pytest.approx(general(rest).js(samples), abs=1e-12)
+
+
+def test_fast_build_hand_counted():
+    ref = NgramReference(char_ids(["abab", "aab"], 4), 4)    # "abab", "aab`"
+    assert ref._levels[3].split == 2
+    assert [ref.total(n) for n in range(1, 5)] == [8, 6, 4, 2]
+    assert [ref.unique(n) for n in range(1, 5)] == [3, 4, 4, 2]   # ab ba aa b` | aba bab aab ab`
+    got = ref.lookup(char_ids(["abab"], 4))
+    assert [ref.counts(n)[got[n - 1][0]].tolist() for n in range(1, 5)] == \
+        [[4, 3, 4, 3], [3, 1, 3], [1, 1], [1]]
+
+
+def test_fast_build_falls_back_where_it_does_not_apply(monkeypatch):
+    rng = np.random.default_rng(3)
+    corpus = rng.integers(0, 50, size=(30, 6))
+    monkeypatch.setattr(ngrams, "DENSE_LIMIT", 100)          # U2 ** 2 too large: general build
+    ref = NgramReference(corpus, 4)
+    assert ref._levels[3].split == 0
+    monkeypatch.undo()
+    many_high = rng.integers(5000, 9000, size=(30, 6))       # mostly large ids: general build
+    ref = NgramReference(many_high, 4)
+    assert ref._levels[3].split == 0
+    assert ref.js(many_high) == general(many_high).js(many_high)
+
+
+def test_fast_build_ranks_rare_large_ids():
+    lines = ["a€b€ab", "日本 ab", "abcabc", "€€€€"] * 3 + ["plain ascii line"] * 30
+    corpus = char_ids(lines, 8)
+    samples = char_ids(["a€b", "本日", "xyz€", "ab𝄞"], 8)
+    fast = NgramReference(corpus, 4, chunk_elements=16)
+    assert fast.base == ngrams.FAST_LOW + 3                  # €, 日, 本 ranked above the low ids
+    assert_same_statistics(fast, general(corpus), samples)
