@@ -72,7 +72,8 @@ def assert_same_statistics(fast, slow, samples, expect_fast=True):
         assert fast.total(n) == slow.total(n)
         assert fast.unique(n) == slow.unique(n)
         assert sorted(fast.counts(n).tolist()) == sorted(slow.counts(n).tolist())
-    assert fast.js(samples) == slow.js(samples)
+    # same counts; only the summation order of the JS terms may differ (dense ids differ)
+    assert fast.js(samples) == pytest.approx(slow.js(samples), abs=1e-14)
     assert fast.precision(samples) == slow.precision(samples)
     for a, b in zip(fast.lookup(samples), slow.lookup(samples)):
         assert ((a >= 0) == (b >= 0)).all()
@@ -102,7 +103,8 @@ def test_fast_build_equals_general_build(data):
     fast = NgramReference(corpus, 4, chunk_elements=chunk)
     slow = general(corpus)
     # many large ids: the general build runs (the fast one only ranks rare large ids)
-    expect_fast = kind != "unicode" or 8 * int((corpus >= 256).sum()) <= corpus.size
+    expect_fast = (int(corpus.max()) + 1) ** 2 <= ngrams.RAW_LIMIT or \
+        8 * int((corpus >= ngrams.FAST_LOW).sum()) <= corpus.size
     assert_same_statistics(fast, slow, samples, expect_fast)
     cut = fast.subtract(corpus[: n_rows // 2])
     rest = corpus[n_rows // 2:]

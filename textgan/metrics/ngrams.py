@@ -18,14 +18,16 @@ Codes are counted with ``np.bincount`` while the code space is at most
 The corpus is processed in row chunks, so peak memory is bounded by the chunk
 size and the tables, not by N * L.
 
-Fast path (orders up to 4, no absent positions, small alphabets: the paper's
-character evaluation and the in-training vocabulary ids): two passes instead of one
-per order.  Pass 1 counts bigrams (orders 1 follows as their marginal plus each
-row's last symbol); pass 2 packs a 4-gram as ``dense(bigram) * U2 + dense(bigram)``
-and counts it in a table of U2**2 bins (order 3 follows as a marginal plus each
-row's last trigram).  Codes are computed on whole chunks with reused buffers
-(fresh large arrays cost page faults) and counted with ``np.add.at`` into
-persistent tables.  Both paths give identical levels' counts.
+Fast path (max_n = 4, no absent positions, ids that are small or mostly small: the
+paper's character evaluation and the in-training vocabulary ids): two passes over
+the corpus instead of one per order.  Pass 1 counts bigrams (order 1 follows as
+their marginal plus each row's last symbol); pass 2 packs a 4-gram as
+``dense(bigram) * U2 + dense(bigram two further)`` into a table of U2**2 bins
+(order 3 follows as its marginal plus each row's last trigram).  Codes are computed
+on flat, cache-sized chunks in reused buffers (fresh large arrays cost page faults),
+counted with ``np.add.at`` into persistent tables, and the windows that cross a row
+boundary are taken back out.  Levels 1-4 hold exactly the counts of the general
+path; only their code layout differs (`_Level.split` / `mult`), which `lookup` follows.
 """
 from __future__ import annotations
 
@@ -55,12 +57,13 @@ class _Level:
     A k-gram's code is ``ext(prefix (k-1)-gram) * base + symbol``, where ``ext`` is the
     prefix's raw code, or, for a `dense` level, its position in `keys` (re-densified
     so that the next order's codes stay small; done when space * base > RAW_LIMIT).
+    The fast path's levels may pack differently (`split`, `mult`; see `lookup`).
     """
     space: int                      # codes lie in [0, space)
-    keys: np.ndarray                # int64 [U] sorted codes present in the corpus
+    keys: np.ndarray                # int64 [U] codes present in the corpus (sorted where no lut)
     counts: np.ndarray              # int64 [U] their corpus counts
     dense: bool = False             # the next order extends positions, not raw codes
-    lut: np.ndarray | None = None   # int32 [space] code -> position or UNSEEN (dense levels that fit)
+    lut: np.ndarray | None = None   # int [space] code -> position or UNSEEN (dense levels that fit)
     reduced: bool = False           # counts were lowered by `subtract`: count 0 means unseen
     split: int = 0                  # fast path: code = ext(first `split`-gram) * mult + ext(the rest)
     mult: int = 0                   # (0: the default split k-1 + 1 symbol, mult = base)
@@ -237,8 +240,8 @@ class NgramReference:
             sym_lut = np.zeros(hi + 1, np.int64)     # absent ids never occur in the corpus
             sym_lut[:FAST_LOW] = np.arange(FAST_LOW)
             sym_lut[high] = np.arange(FAST_LOW, R)
-        L3, width = L - 3, max(4, min(self._rows * L, FAST_CHUNK_ELEMENTS) // L * L)
-        rows = width // L
+        L3, rows = L - 3, max(1, min(self._rows, FAST_CHUNK_ELEMENTS // L))
+        width = rows * L
         sbuf, cbuf, dbuf = (np.empty(width, np.int64) for _ in range(3))
 
         def chunks() -> Iterator[tuple[np.ndarray, int, int]]:
@@ -268,6 +271,9 @@ class NgramReference:
         c1 = t2.reshape(R, R).sum(axis=1) + last
         keys1 = np.flatnonzero(c1)
         keys2 = np.flatnonzero(t2)
+        # Dense bigram ids by falling frequency: frequent 4-grams then pack into the low corner
+        # of the 4-gram table, which keeps most of its updates in the cache.
+        keys2 = keys2[np.argsort(-t2[keys2], kind="stable")]
         U2 = len(keys2)
         if U2 * U2 > DENSE_LIMIT:
             return False
@@ -316,14 +322,16 @@ class NgramReference:
         ]
         return True
 
-    @staticmethod
-    def _high_ids(ids: np.ndarray) -> np.ndarray | None:
+    def _high_ids(self, ids: np.ndarray) -> np.ndarray | None:
         """The distinct ids >= FAST_LOW when they are rare (text that is mostly ASCII), else None."""
-        flat = np.asarray(ids).ravel()
-        big = flat[flat >= FAST_LOW]
-        if len(big) * 8 > len(flat):
-            return None
-        return np.unique(big)
+        parts, found = [], 0
+        for chunk in self._chunks(ids):
+            big = chunk[chunk >= FAST_LOW]
+            found += len(big)
+            if found * 8 > ids.size:
+                return None
+            parts.append(np.unique(big))
+        return np.unique(np.concatenate(parts))
 
     def _chunks(self, ids: np.ndarray) -> Iterator[np.ndarray]:
         for r in range(0, ids.shape[0], self._rows):

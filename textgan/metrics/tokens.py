@@ -8,9 +8,14 @@ Words: whitespace tokens (``str.split()``), mapped to ids by a `WordIds` map tha
 grows as new words arrive, so samples and references share one id space.  Word
 lines are NOT padded: positions past a line's end are absent (-1) and form no
 n-gram, because a padding "word" would invent n-grams no text contains.
+
+Files: `file_char_ids` reads a text file straight into that array (bytes, one
+vectorised gather of each line's first seq_len bytes; only lines with non-ASCII
+bytes among them are decoded in Python), exactly as the reference reads text.
 """
 from __future__ import annotations
 
+import mmap
 from typing import Sequence
 
 import numpy as np
@@ -61,12 +66,36 @@ def file_char_ids(path: str, seq_len: int, max_lines: int | None = None, pad: st
     them (the values are those of `char_ids`; only the dtype may be narrower).
     """
     with open(path, "rb") as f:
-        data = f.read()
-    return bytes_char_ids(data, seq_len, max_lines, pad)
+        try:   # mapped, not copied: the file is scanned once for line breaks and gathered from
+            data: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):   # empty file, pipe, ...
+            data = f.read()
+    try:
+        return bytes_char_ids(data, seq_len, max_lines, pad)
+    finally:
+        if isinstance(data, mmap.mmap):
+            try:
+                data.close()
+            except BufferError:   # an exception's traceback still holds a view: left to the GC
+                pass
 
 
-def bytes_char_ids(data: bytes, seq_len: int, max_lines: int | None = None, pad: str = PAD) -> np.ndarray:
-    """`file_char_ids` of a file's raw bytes.
+def _positions(a: np.ndarray, test, block: int = 1 << 20) -> np.ndarray:
+    """Flat positions where test(a) holds, computed block by block in one reused buffer
+    (one big temporary would cost a page fault per 4 KiB, more than the comparison)."""
+    buf = np.empty(min(block, len(a)), dtype=bool)
+    parts = [np.zeros(0, np.int64)]
+    for i in range(0, len(a), block):
+        x = a[i:i + block]
+        hit = buf[:len(x)]
+        test(x, out=hit)
+        parts.append(np.flatnonzero(hit) + i)
+    return np.concatenate(parts)
+
+
+def bytes_char_ids(data: bytes | mmap.mmap, seq_len: int, max_lines: int | None = None,
+                   pad: str = PAD) -> np.ndarray:
+    r"""`file_char_ids` of a file's raw bytes (a bytes object or a read-only mmap).
 
     Why it is exact: universal newlines translate "\r\n" and "\r" to "\n", and those bytes are
     ASCII, so translating the bytes before decoding is the same as translating the text after;
@@ -77,11 +106,11 @@ def bytes_char_ids(data: bytes, seq_len: int, max_lines: int | None = None, pad:
     """
     if seq_len < 1:
         raise ValueError(f"seq_len must be >= 1, got {seq_len}")
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if data.find(b"\r") >= 0:
+        data = bytes(data).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     padv = ord(pad)
-    a = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(a == 10)
+    a = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(0, np.uint8)
+    breaks = _positions(a, lambda x, out: np.equal(x, 10, out=out))
     starts = np.empty(len(breaks) + 1, dtype=np.int64)
     starts[0] = 0
     starts[1:] = breaks + 1
@@ -90,7 +119,6 @@ def bytes_char_ids(data: bytes, seq_len: int, max_lines: int | None = None, pad:
         starts, ends = starts[:-1], ends[:-1]
     if max_lines is not None:
         starts, ends = starts[:max_lines], ends[:max_lines]
-    n = len(starts)
     if padv >= 128 or len(a) < seq_len:  # rare shapes: decode every line
         lines = [data[s:e].decode("utf-8", errors="replace") for s, e in zip(starts.tolist(), ends.tolist())]
         return _narrow(char_ids(lines, seq_len, pad))
@@ -101,8 +129,9 @@ def bytes_char_ids(data: bytes, seq_len: int, max_lines: int | None = None, pad:
     short = np.flatnonzero(lens < seq_len)      # only these rows hold bytes past their line
     out[short] = np.where(np.arange(seq_len) < lens[short, None], out[short], np.uint8(padv))
     redo = np.flatnonzero(starts > len(a) - seq_len)
-    if not data.isascii():                      # rows with a non-ASCII byte among the kept ones
-        redo = np.union1d(redo, np.flatnonzero(out.ravel() >= 128) // seq_len)
+    if not (isinstance(data, bytes) and data.isascii()):   # rows with a non-ASCII byte kept
+        high = _positions(out.ravel(), lambda x, out: np.greater_equal(x, 128, out=out))
+        redo = np.union1d(redo, high // seq_len)
     if len(redo) == 0:
         return out
     lines = [data[starts[i]:ends[i]].decode("utf-8", errors="replace") for i in redo.tolist()]

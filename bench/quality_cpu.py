@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Quality per CPU-minute: textgan's `small` preset vs the reference at DIM 128, same minutes.
+
+  python bench/quality_cpu.py [--minutes 10] [--side both|textgan|reference] [--dim D]
+                              [--critic-iters K] [--lr LR] [--batch B] [--precision fp32|bf16]
+                              [--no-record]
+
+Both train on ../shared/data/emnlp_news/test_emnlp.txt for the same wall-clock minutes (training
+loop only, setup excluded), one after the other, each in its own process:
+  textgan:   the `small` preset (overrides optional) through its Trainer, stopping at the budget;
+  reference: ../shared/bench/reference_lm.py train --seconds S --dim 128 --eval.
+Both are then scored by the SAME code, the reference's own evaluation (JS-1..4 in bits between the
+character n-grams of 640 argmax samples and of the corpus lines cut/padded to 32): textgan's samples
+are decoded and padded back to 32 characters and passed to the reference's NgramModel.
+Prints one JSON object and appends it to bench/RESULTS.md.  Run it on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+REF = os.path.join(SHARED, "bench", "reference_lm.py")
+CORPUS = os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt")
+
+
+def _reference_module():
+    spec = importlib.util.spec_from_file_location("reference_lm", REF)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def textgan_side(a) -> dict:
+    sys.path.insert(0, ROOT)
+    import torch
+
+    from textgan.config import make_config
+    from textgan.data.corpus import load_corpus
+    from textgan.lm import TextBatches, corpus_tensor
+    from textgan.models.text import build_text_models
+    from textgan.sample import generate_ids
+    from textgan.train import Trainer, TrainerHooks
+
+    overrides = {"dim": a.dim, "critic_iters": a.critic_iters, "lr": a.lr, "batch_size": a.batch,
+                 "precision": a.precision}
+    cfg = make_config("small", corpus=a.corpus, device="cpu", iters=10**9, **overrides)
+    device = torch.device("cpu")
+    corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=False)
+    cfg.model.vocab_size = len(corpus.vocab)
+    torch.manual_seed(cfg.train.seed)
+    gen, critic = build_text_models(cfg.model)
+    sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size, len(corpus.vocab),
+                          cfg.train.seed)
+    trainer = Trainer(gen, critic, sampler, cfg.train, device,
+                      hooks=TrainerHooks(log=lambda m: None, progress=False))
+    budget, start = a.minutes * 60, time.perf_counter()
+    while time.perf_counter() - start < budget:
+        trainer.iteration()
+    train_s = time.perf_counter() - start
+    stats = trainer.read_stats()
+    ids = generate_ids(gen, 640, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
+    L = cfg.model.seq_len
+    samples = [tuple(line)[:L] + ("`",) * (L - len(line)) for line in corpus.vocab.decode(ids)]
+    ref = _reference_module()
+    lines = ref.read_lines(a.corpus, L, 10_000_000)
+    js = {f"js{n}": round(ref.NgramModel(n, samples).js_with(ref.NgramModel(n, lines)), 4)
+          for n in range(1, 5)}
+    return {**js, "gen_iters": trainer.step, "train_s": round(train_s, 1), "dim": cfg.model.dim,
+            "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "batch": cfg.train.batch_size,
+            "precision": cfg.train.precision, "wasserstein": round(stats["wasserstein"], 4)}
+
+
+def reference_side(a) -> dict:
+    cmd = [sys.executable, REF, "train", "--corpus", a.corpus, "--dim", "128", "--seconds",
+           str(a.minutes * 60), "--iters", str(10**9), "--eval", "--device", "cpu"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"reference failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--side", choices=["both", "textgan", "reference"], default="both")
+    p.add_argument("--corpus", default=CORPUS)
+    p.add_argument("--dim", type=int, default=None, help="override the small preset's DIM")
+    p.add_argument("--critic-iters", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default=None)
+    p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.worker:
+        print(json.dumps(textgan_side(a)))
+        return
+    result = {"bench": "quality_cpu", "minutes": a.minutes,
+              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+                         f"python {platform.python_version()}"}
+    if a.side in ("both", "textgan"):
+        # its own process, like the reference: neither inherits the other's threads or memory
+        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker"] + sys.argv[1:],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"textgan side failed:\n{out.stderr[-2000:]}")
+        result["textgan"] = json.loads(out.stdout.strip().splitlines()[-1])
+    if a.side in ("both", "reference"):
+        result["reference"] = {k: v for k, v in reference_side(a).items()
+                               if k in ("js1", "js2", "js3", "js4", "gen_iters", "dim", "sec_per_gen_iter")}
+    if "textgan" in result and "reference" in result:
+        result["js4_textgan_minus_reference"] = round(result["textgan"]["js4"] - result["reference"]["js4"], 4)
+    text = json.dumps(result, indent=1)
+    print(text)
+    if not a.no_record:
+        cmd = " ".join(["python", "bench/quality_cpu.py"] + sys.argv[1:])
+        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
+            f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+
+
+if __name__ == "__main__":
+    main()

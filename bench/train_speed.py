@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Training speed: textgan's Trainer vs ../shared/bench/reference_lm.py train, same settings.
+
+  python bench/train_speed.py [--dim 128] [--rounds 3] [--iters 5] [--precision fp32|bf16]
+                              [--device cpu] [--threads N] [--no-record]
+
+The paper's settings except DIM (batch 64, sequence 32, 10 critic iterations, lambda 10, Adam 1e-4)
+on ../shared/data/emnlp_news/test_emnlp.txt.  Each round runs textgan and the reference once, each
+in its own fresh process, alternating (so both see the same machine load); each reports the median
+seconds per generator iteration over its warm iterations (the first two are dropped, as the
+reference does).  Sequences per second = batch * critic_iters / (seconds per generator iteration).
+Prints one JSON object (per-round figures, medians, the ratio textgan / reference) and appends it to
+bench/RESULTS.md.  --threads sets OMP_NUM_THREADS for both sides alike.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+REF = os.path.join(SHARED, "bench", "reference_lm.py")
+CORPUS = os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt")
+BATCH, SEQ_LEN, CRITIC_ITERS = 64, 32, 10
+
+
+def worker(dim: int, iters: int, precision: str, device: str, corpus: str) -> dict:
+    """textgan's side, in its own process: the Trainer's iterations, timed like the reference."""
+    sys.path.insert(0, ROOT)
+    import torch
+
+    from textgan.config import DataConfig, ModelConfig, TrainConfig
+    from textgan.data.corpus import load_corpus
+    from textgan.lm import TextBatches, corpus_tensor
+    from textgan.models.text import build_text_models
+    from textgan.train import Trainer, TrainerHooks
+
+    dev = torch.device(device)
+    corpus_ = load_corpus(DataConfig(corpus=corpus), SEQ_LEN, progress=False)
+    vocab = len(corpus_.vocab)
+    torch.manual_seed(1)
+    gen, critic = build_text_models(ModelConfig(dim=dim, seq_len=SEQ_LEN, vocab_size=vocab))
+    cfg = TrainConfig(iters=iters, critic_iters=CRITIC_ITERS, batch_size=BATCH, precision=precision,
+                      device=device)
+    sampler = TextBatches(corpus_tensor(corpus_.ids, dev), BATCH, vocab, cfg.seed)
+    trainer = Trainer(gen.to(dev), critic.to(dev), sampler, cfg, dev,
+                      hooks=TrainerHooks(log=lambda m: None, progress=False))
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    times = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        trainer.iteration()
+        sync()
+        times.append(time.perf_counter() - t)
+    stats = trainer.read_stats()
+    sec = statistics.median(times[min(2, len(times) - 1):])
+    return {"sec_per_gen_iter": sec, "sequences_per_s": BATCH * CRITIC_ITERS / sec, "vocab": vocab,
+            "threads": torch.get_num_threads(), "critic_loss": stats["critic_loss"]}
+
+
+def run(cmd: list[str], env: dict) -> dict:
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--iters", type=int, default=5, help="generator iterations per run (2 warm-up)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS for both sides (0: default)")
+    p.add_argument("--corpus", default=CORPUS)
+    p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.worker:
+        print(json.dumps(worker(a.dim, a.iters, a.precision, a.device, a.corpus)))
+        return
+    env = dict(os.environ)
+    if a.threads:
+        env["OMP_NUM_THREADS"] = str(a.threads)
+    ours_cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--dim", str(a.dim), "--iters",
+                str(a.iters), "--precision", a.precision, "--device", a.device, "--corpus", a.corpus]
+    ref_cmd = [sys.executable, REF, "train", "--corpus", a.corpus, "--dim", str(a.dim), "--batch",
+               str(BATCH), "--seq-len", str(SEQ_LEN), "--critic-iters", str(CRITIC_ITERS),
+               "--iters", str(a.iters), "--device", a.device]
+    rounds = []
+    for r in range(a.rounds):
+        # alternate which side goes first, so neither always follows the other's leftovers
+        order = ("textgan", "reference") if r % 2 == 0 else ("reference", "textgan")
+        got = {side: run(ours_cmd if side == "textgan" else ref_cmd, env) for side in order}
+        rounds.append({"textgan": round(got["textgan"]["sequences_per_s"], 2),
+                       "reference": round(got["reference"]["sequences_per_s"], 2),
+                       "ratio": round(got["textgan"]["sequences_per_s"] / got["reference"]["sequences_per_s"], 3)})
+        print(json.dumps({"round": r, **rounds[-1]}), file=sys.stderr)
+    ours = statistics.median(x["textgan"] for x in rounds)
+    ref = statistics.median(x["reference"] for x in rounds)
+    result = {"bench": "train_speed",
+              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+                         f"python {platform.python_version()}, device {a.device}",
+              "settings": {"dim": a.dim, "batch": BATCH, "seq_len": SEQ_LEN, "critic_iters": CRITIC_ITERS,
+                           "iters_per_run": a.iters, "precision": a.precision,
+                           "threads": a.threads or "default", "corpus": os.path.basename(a.corpus)},
+              "rounds": rounds,
+              "textgan_sequences_per_s": ours, "reference_sequences_per_s": ref,
+              "ratio_of_medians": round(ours / ref, 3),
+              "median_round_ratio": statistics.median(x["ratio"] for x in rounds)}
+    text = json.dumps(result, indent=1)
+    print(text)
+    if not a.no_record:
+        cmd = " ".join(["python", "bench/train_speed.py"] + sys.argv[1:])
+        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
+            f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+
+
+if __name__ == "__main__":
+    main()
