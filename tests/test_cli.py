@@ -204,3 +204,18 @@ def test_sigint_saves_and_stops(corpus, tmp_path):
     import re
     stopped_at = int(re.search(r"stopped by SIGINT at step (\d+)", err).group(1))
     assert list_checkpoints(out / "checkpoints")[-1][0] == stopped_at  # saved at the stop step
+
+
+def test_synthetic_run_logs_grammar_acceptance(tmp_path):
+    out = tmp_path / "run"
+    result = invoke(["train-lm", "--corpus", "synthetic", "--max-lines", "2000", "--iters", "2",
+                     "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(0.0 <= r["grammar"] <= 1.0 for r in records)
+    floor = json.loads((out / "floor.json").read_text())
+    assert floor["heldout_lines"] == 200 and 0.0 <= floor["js4"] <= 1.0  # min(640, N/10) held out
+    evaluated = invoke(["eval-lm", "--run", str(out), "-n", "64", "--corpus", "synthetic", "--max-lines", "2000",
+                        "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert 0.0 <= json.loads(evaluated.stdout)["samples"]["grammar"] <= 1.0

@@ -146,3 +146,19 @@ def test_nonfinite_rollback_recovers(tmp_path):
     t.fit()
     assert t.step == 6
     assert all(torch.isfinite(p).all() for p in t.D.parameters())
+
+
+def test_checkpoint_between_logs_is_never_saved_non_finite(tmp_path):
+    t = make_trainer(tmp_path, iters=6, eval_every=6, checkpoint_every=2)
+    original = t.sampler.next
+    calls = {"n": 0}
+
+    def poisoned():
+        calls["n"] += 1
+        batch = original()
+        return batch * float("nan") if calls["n"] > 4 else batch  # NaN from iteration 3 on
+
+    t.sampler.next = poisoned
+    with pytest.raises(NonFiniteError, match="parameters"):
+        t.fit()
+    assert [s for s, _ in list_checkpoints(tmp_path / "checkpoints")] == [2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -70,8 +71,10 @@ class TextEvaluator:
     """JS-1..4 of `n_samples` generated lines against the corpus, every evaluation step."""
 
     def __init__(self, corpus_ids: np.ndarray, vocab, n_samples: int, batch_size: int,
-                 seed: int, samples_dir: str | Path | None, max_n: int = 4):
+                 seed: int, samples_dir: str | Path | None, max_n: int = 4,
+                 line_checks: dict[str, Callable[[list[str]], float]] | None = None):
         self.reference = NgramReference(corpus_ids, max_n=max_n)
+        self.line_checks = line_checks or {}   # e.g. {"grammar": share of lines the grammar accepts}
         self.vocab, self.n_samples, self.batch_size = vocab, n_samples, batch_size
         self.seed = seed
         self.samples_dir = Path(samples_dir) if samples_dir is not None else None
@@ -81,9 +84,11 @@ class TextEvaluator:
         ids = generate_ids(generator, self.n_samples, batch_size=self.batch_size,
                            seed=self.seed * 7919 + step)
         result = {k: round(v, 6) for k, v in self.reference.js(ids).items()}
+        lines = self.vocab.decode(ids) if self.samples_dir is not None or self.line_checks else None
+        for name, check in self.line_checks.items():
+            result[name] = round(check(lines), 6)
         if self.samples_dir is not None:
             self.samples_dir.mkdir(parents=True, exist_ok=True)
-            lines = self.vocab.decode(ids)
             (self.samples_dir / f"samples_{step:08d}.txt").write_text(
                 "".join(line + "\n" for line in lines), encoding="utf-8")
         return result

@@ -127,7 +127,7 @@ def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = Fa
     sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size,
                           len(corpus.vocab), cfg.train.seed)
     evaluator = TextEvaluator(corpus.ids, corpus.vocab, cfg.train.eval_samples, cfg.train.batch_size,
-                              cfg.train.seed, out / "samples")
+                              cfg.train.seed, out / "samples", line_checks=_line_checks(cfg))
     if corpus.heldout is not None and len(corpus.heldout) and not resume:
         _log_real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, out, log)
     vocab_dict = corpus.vocab.to_dict()
@@ -149,6 +149,15 @@ def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = Fa
 
     record = trainer.fit()
     return {"run_dir": str(out), "step": trainer.step, "last": record}
+
+
+def _line_checks(cfg: RunConfig) -> dict:
+    """The built-in grammar knows exactly which lines it can produce: log that share too."""
+    if cfg.data.corpus != "synthetic" or cfg.data.tokens != "char":
+        return {}
+    from textgan.data.synthetic import acceptance_rate
+    seq_len = cfg.model.seq_len
+    return {"grammar": lambda lines: acceptance_rate(lines, seq_len)}
 
 
 def _log_real_floor(evaluator, heldout, n: int, out: Path, log) -> None:

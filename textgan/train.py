@@ -238,9 +238,14 @@ class Trainer:
                 self.iteration()
                 bar.update(1)
                 last = self.step == cfg.iters
-                if self.step % log_every == 0 or last:
+                log_now = self.step % log_every == 0 or last
+                ckpt_now = self.step % ckpt_every == 0 or last
+                if log_now or ckpt_now:
                     try:
-                        record = self._log_step()
+                        if log_now:
+                            record = self._log_step()
+                        else:   # a checkpoint between logs: never save non-finite weights as "good"
+                            self._check_finite({k: 0.0 for k in STATS})
                     except NonFiniteError as e:
                         if cfg.on_nonfinite != "rollback" or self.run_dir is None or rollbacks >= 3:
                             raise
@@ -249,9 +254,10 @@ class Trainer:
                         self.hooks.log(f"{e}; rolled back to step {self.step} "
                                        f"(rollback {rollbacks} of at most 3)")
                         continue
+                if log_now:
                     bar.set_postfix(w=f"{record['wasserstein']:.3f}",
                                     js4=f"{record.get('js4', float('nan')):.3f}", refresh=False)
-                if self.step % ckpt_every == 0 or last:
+                if ckpt_now:
                     self.save()
             if self._stop_signal is not None:
                 self._check_finite(self.read_stats())
