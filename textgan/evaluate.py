@@ -42,20 +42,9 @@ from textgan.metrics.tokens import char_ids
 
 
 def read_text_lines(path: str, max_lines: int | None = None) -> list[str]:
-    """Text lines with the reference semantics (the data layer's reader when present)."""
-    try:
-        from textgan.data.text_io import read_lines
-    except ImportError:  # the data layer is optional for this module
-        read_lines = None
-    if read_lines is not None:
-        return read_lines(path, max_lines=max_lines)
-    lines = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for raw in f:
-            if max_lines is not None and len(lines) >= max_lines:
-                break
-            lines.append(raw.rstrip("\n"))
-    return lines
+    """Text lines with the reference semantics (the data layer's reader)."""
+    from textgan.data.text_io import read_lines
+    return read_lines(path, max_lines=max_lines)
 
 
 def default_metric_names(max_n: int = 4) -> list[str]:
