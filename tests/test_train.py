@@ -113,17 +113,21 @@ def test_resume_is_bit_identical(tmp_path):
     assert all(torch.equal(sa[k]["exp_avg_sq"], sb[k]["exp_avg_sq"]) for k in sa)
 
 
-def test_nonfinite_stops_with_step_and_quantity(tmp_path):
-    t = make_trainer(tmp_path, iters=6, eval_every=2)
-    original = t.sampler.next
-    calls = {"n": 0}
+def poison(trainer, bad_call):
+    """Make the sampler's real batches NaN on the calls where bad_call(n) is true (n counts from 1)."""
+    original, calls = trainer.sampler.next, {"n": 0}
 
     def poisoned():
         calls["n"] += 1
         batch = original()
-        return batch * float("nan") if calls["n"] > 5 else batch  # NaN from iteration 3 on
+        return batch * float("nan") if bad_call(calls["n"]) else batch
 
-    t.sampler.next = poisoned
+    trainer.sampler.next = poisoned
+
+
+def test_nonfinite_stops_with_step_and_quantity(tmp_path):
+    t = make_trainer(tmp_path, iters=6, eval_every=2)
+    poison(t, lambda n: n > 5)  # NaN from iteration 3 on
     with pytest.raises(NonFiniteError, match=r"non-finite .*critic_loss.* up to step 4"):
         t.fit()
     # the last good checkpoint (step 2) is intact and finite
@@ -134,15 +138,7 @@ def test_nonfinite_stops_with_step_and_quantity(tmp_path):
 
 def test_nonfinite_rollback_recovers(tmp_path):
     t = make_trainer(tmp_path, iters=6, eval_every=2, on_nonfinite="rollback")
-    original = t.sampler.next
-    calls = {"n": 0}
-
-    def once_poisoned():
-        calls["n"] += 1
-        batch = original()
-        return batch * float("nan") if calls["n"] == 6 else batch  # one bad batch, in iteration 3
-
-    t.sampler.next = once_poisoned
+    poison(t, lambda n: n == 6)  # one bad batch, in iteration 3
     t.fit()
     assert t.step == 6
     assert all(torch.isfinite(p).all() for p in t.D.parameters())
@@ -150,15 +146,7 @@ def test_nonfinite_rollback_recovers(tmp_path):
 
 def test_checkpoint_between_logs_is_never_saved_non_finite(tmp_path):
     t = make_trainer(tmp_path, iters=6, eval_every=6, checkpoint_every=2)
-    original = t.sampler.next
-    calls = {"n": 0}
-
-    def poisoned():
-        calls["n"] += 1
-        batch = original()
-        return batch * float("nan") if calls["n"] > 4 else batch  # NaN from iteration 3 on
-
-    t.sampler.next = poisoned
+    poison(t, lambda n: n > 4)  # NaN from iteration 3 on
     with pytest.raises(NonFiniteError, match="parameters"):
         t.fit()
     assert [s for s, _ in list_checkpoints(tmp_path / "checkpoints")] == [2]
