@@ -30,6 +30,9 @@ import time
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from record import record  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -117,9 +120,7 @@ def main() -> None:
     text = json.dumps(result, indent=1)
     print(text)
     if not a.no_record:
-        cmd = "python bench/eval_overhead.py " + " ".join(sys.argv[1:])
-        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
-            f.write(f"\n## `{cmd.strip()}`\n\n```json\n{text}\n```\n")
+        record("eval_overhead.py", text)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from record import record  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 REF = os.path.join(SHARED, "bench", "reference_lm.py")
@@ -175,9 +178,7 @@ def main() -> None:
     print(text)
     if a.no_record:
         return
-    cmd = "python bench/ngram_speed.py " + " ".join(sys.argv[1:])
-    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
-        f.write(f"\n## `{cmd.strip()}`\n\n```json\n{text}\n```\n")
+    record("ngram_speed.py", text)
 
 
 if __name__ == "__main__":

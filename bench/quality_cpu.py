@@ -25,6 +25,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from record import record  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 REF = os.path.join(SHARED, "bench", "reference_lm.py")
@@ -121,9 +124,7 @@ def main() -> None:
     text = json.dumps(result, indent=1)
     print(text)
     if not a.no_record:
-        cmd = " ".join(["python", "bench/quality_cpu.py"] + sys.argv[1:])
-        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a", encoding="utf-8") as f:
-            f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+        record("quality_cpu.py", text)
 
 
 if __name__ == "__main__":
