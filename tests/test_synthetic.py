@@ -118,7 +118,8 @@ def test_generation_speed():
     t = time.perf_counter()
     out = generate_lines(50_000, seed=1)
     assert len(out) == 50_000
-    assert time.perf_counter() - t < 2.0  # ~0.13 s measured; 200k lines take ~0.5 s
+    # ~0.13 s measured; the bound only catches pathological regressions (speed lives in bench/)
+    assert time.perf_counter() - t < 10.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def test_acceptance_speed(lines):
     acceptance_rate(batch)  # first call builds the automaton
     t = time.perf_counter()
     assert acceptance_rate(batch) == 1.0
-    assert time.perf_counter() - t < 0.1  # ~5 ms measured
+    assert time.perf_counter() - t < 1.0  # ~5 ms measured; generous for loaded CI machines
 
 
 # ----------------------------------------------------------------------------------------------
@@ -301,5 +302,5 @@ def test_property_mutations_match_oracle(seed, pos, op, ch):
     assert accepts(mutated, len(mutated)) == oracle(mutated, len(mutated))
     cut = mutated[:SEQ]
     assert accepts(cut, SEQ) == oracle(cut, SEQ)
-    if mutated != line and "`" in ch:
+    if op != "delete" and "`" in ch:  # a '`' put into a line: only trailing padding is allowed
         assert not accepts(mutated) or mutated.rstrip("`") == line
