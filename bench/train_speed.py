@@ -2,7 +2,7 @@
 """Training speed: textgan's Trainer vs ../shared/bench/reference_lm.py train, same settings.
 
   python bench/train_speed.py [--dim 128] [--rounds 3] [--iters 5] [--precision fp32|bf16]
-                              [--device cpu] [--threads N] [--no-record]
+                              [--conv auto|direct|winograd] [--device cpu] [--threads N] [--no-record]
 
 The paper's settings except DIM (batch 64, sequence 32, 10 critic iterations, lambda 10, Adam 1e-4)
 on ../shared/data/emnlp_news/test_emnlp.txt.  Each round runs textgan and the reference once, each
@@ -33,24 +33,27 @@ CORPUS = os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt")
 BATCH, SEQ_LEN, CRITIC_ITERS = 64, 32, 10
 
 
-def worker(dim: int, iters: int, precision: str, device: str, corpus: str) -> dict:
+def worker(dim: int, iters: int, precision: str, conv: str, device: str, corpus: str) -> dict:
     """textgan's side, in its own process: the Trainer's iterations, timed like the reference."""
     sys.path.insert(0, ROOT)
     import torch
 
-    from textgan.config import DataConfig, ModelConfig, TrainConfig
+    from textgan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     from textgan.data.corpus import load_corpus
     from textgan.lm import TextBatches, corpus_tensor
     from textgan.models.text import build_text_models
+    from textgan.runs import resolve_conv
     from textgan.train import Trainer, TrainerHooks
 
     dev = torch.device(device)
     corpus_ = load_corpus(DataConfig(corpus=corpus), SEQ_LEN, progress=False)
     vocab = len(corpus_.vocab)
-    torch.manual_seed(1)
-    gen, critic = build_text_models(ModelConfig(dim=dim, seq_len=SEQ_LEN, vocab_size=vocab))
+    model_cfg = ModelConfig(dim=dim, seq_len=SEQ_LEN, vocab_size=vocab)
     cfg = TrainConfig(iters=iters, critic_iters=CRITIC_ITERS, batch_size=BATCH, precision=precision,
-                      device=device)
+                      device=device, conv=conv)
+    conv = resolve_conv(RunConfig(model=model_cfg, train=cfg), dev)
+    torch.manual_seed(1)
+    gen, critic = build_text_models(model_cfg, conv=conv)
     sampler = TextBatches(corpus_tensor(corpus_.ids, dev), BATCH, vocab, cfg.seed)
     trainer = Trainer(gen.to(dev), critic.to(dev), sampler, cfg, dev,
                       hooks=TrainerHooks(log=lambda m: None, progress=False))
@@ -64,7 +67,7 @@ def worker(dim: int, iters: int, precision: str, device: str, corpus: str) -> di
     stats = trainer.read_stats()
     sec = statistics.median(times[min(2, len(times) - 1):])
     return {"sec_per_gen_iter": sec, "sequences_per_s": BATCH * CRITIC_ITERS / sec, "vocab": vocab,
-            "threads": torch.get_num_threads(), "critic_loss": stats["critic_loss"]}
+            "threads": torch.get_num_threads(), "conv": conv, "critic_loss": stats["critic_loss"]}
 
 
 def run(cmd: list[str], env: dict) -> dict:
@@ -80,6 +83,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--iters", type=int, default=5, help="generator iterations per run (2 warm-up)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--conv", choices=["auto", "direct", "winograd"], default="auto",
+                   help="textgan's convolutions (auto: winograd on CPU in fp32, as train-lm)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS for both sides (0: default)")
     p.add_argument("--corpus", default=CORPUS)
@@ -87,13 +92,14 @@ def main() -> None:
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        print(json.dumps(worker(a.dim, a.iters, a.precision, a.device, a.corpus)))
+        print(json.dumps(worker(a.dim, a.iters, a.precision, a.conv, a.device, a.corpus)))
         return
     env = dict(os.environ)
     if a.threads:
         env["OMP_NUM_THREADS"] = str(a.threads)
     ours_cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--dim", str(a.dim), "--iters",
-                str(a.iters), "--precision", a.precision, "--device", a.device, "--corpus", a.corpus]
+                str(a.iters), "--precision", a.precision, "--conv", a.conv, "--device", a.device,
+                "--corpus", a.corpus]
     ref_cmd = [sys.executable, REF, "train", "--corpus", a.corpus, "--dim", str(a.dim), "--batch",
                str(BATCH), "--seq-len", str(SEQ_LEN), "--critic-iters", str(CRITIC_ITERS),
                "--iters", str(a.iters), "--device", a.device]
@@ -112,7 +118,7 @@ def main() -> None:
               "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
                          f"python {platform.python_version()}, device {a.device}",
               "settings": {"dim": a.dim, "batch": BATCH, "seq_len": SEQ_LEN, "critic_iters": CRITIC_ITERS,
-                           "iters_per_run": a.iters, "precision": a.precision,
+                           "iters_per_run": a.iters, "precision": a.precision, "conv": a.conv,
                            "threads": a.threads or "default", "corpus": os.path.basename(a.corpus)},
               "rounds": rounds,
               "textgan_sequences_per_s": ours, "reference_sequences_per_s": ref,

@@ -66,6 +66,9 @@ def main():
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
               help="fp32 (exact, default) or bf16 autocast.")
 @click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the networks.")
+@click.option("--conv", type=click.Choice(["auto", "direct", "winograd"]), default=None,
+              help="Convolutions: auto (default: winograd on CPU in fp32, direct otherwise), "
+                   "direct, or winograd (same maths, fewer multiplications).")
 @click.option("--seed", type=int, help="Random seed (default 1).")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/CORPUS-TIME).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out up to --iters.")
@@ -79,7 +82,7 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_weight, lr, max_lines,
-             eval_every, tokens, bpe_vocab_size, device, precision, compile_, seed, out, resume, data_dir,
+             eval_every, tokens, bpe_vocab_size, device, precision, compile_, conv, seed, out, resume, data_dir,
              download, checkpoint_every, keep_checkpoints, on_nonfinite, quiet):
     """Train the paper's WGAN-GP character language model."""
     from textgan.config import make_config
@@ -88,7 +91,7 @@ def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_w
     overrides = dict(corpus=corpus, iters=iters, critic_iters=critic_iters, dim=dim, batch_size=batch_size,
                      seq_len=seq_len, gp_weight=gp_weight, lr=lr, max_lines=max_lines,
                      eval_every=eval_every, tokens=tokens, bpe_vocab_size=bpe_vocab_size, device=device,
-                     precision=precision, compile=compile_, seed=seed, data_dir=data_dir,
+                     precision=precision, compile=compile_, conv=conv, seed=seed, data_dir=data_dir,
                      download=download, checkpoint_every=checkpoint_every,
                      keep_checkpoints=keep_checkpoints, on_nonfinite=on_nonfinite)
     if resume:

@@ -48,6 +48,7 @@ class TrainConfig:
     device: str = "auto"               # auto | cpu | cuda | cuda:N
     precision: str = "fp32"            # fp32 | bf16 (autocast)
     compile: bool = False              # torch.compile the networks
+    conv: str = "auto"                 # auto | direct | winograd (auto: winograd on CPU in fp32)
     on_nonfinite: str = "stop"         # stop | rollback
 
 
@@ -142,5 +143,11 @@ def validate_config(cfg: RunConfig) -> None:
         raise ConfigError(f"--tokens must be char, word or bpe, got {cfg.data.tokens!r}")
     if cfg.train.precision not in ("fp32", "bf16"):
         raise ConfigError(f"--precision must be fp32 or bf16, got {cfg.train.precision!r}")
+    if cfg.train.conv not in ("auto", "direct", "winograd"):
+        raise ConfigError(f"--conv must be auto, direct or winograd, got {cfg.train.conv!r}")
+    if cfg.train.conv == "winograd" and cfg.train.precision != "fp32":
+        raise ConfigError("--conv winograd runs in float32 only; use --conv direct with --precision bf16")
+    if cfg.train.conv == "winograd" and cfg.model.seq_len % 4:
+        raise ConfigError(f"--conv winograd needs --seq-len divisible by 4, got {cfg.model.seq_len}")
     if cfg.train.on_nonfinite not in ("stop", "rollback"):
         raise ConfigError(f"on_nonfinite must be stop or rollback, got {cfg.train.on_nonfinite!r}")
