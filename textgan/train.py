@@ -11,6 +11,8 @@ are read (one synchronisation) only at logging steps.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import math
 import signal
@@ -70,6 +72,20 @@ def _maybe_compile(generator: nn.Module, critic: nn.Module, compile_: bool,
     return torch.compile(generator), torch.compile(critic)
 
 
+def _keep_freed_memory() -> None:
+    """CPU: keep freed tensor memory in the process.  glibc returns every freed block above its mmap
+    threshold (128 KB, growing) to the kernel, so the next activation of that size page-faults zeroed
+    pages back in; raising the threshold to its 32 MB maximum and not trimming the heap (what
+    jemalloc/tcmalloc do) gave 3-4% per training step at DIM 128.  A no-op without glibc."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3          # <malloc.h>
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
 @dataclass
 class TrainerHooks:
     """What the caller adds to a checkpoint and how it reports progress."""
@@ -98,6 +114,8 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
             torch.backends.cudnn.benchmark = True
+        elif device.type == "cpu":
+            _keep_freed_memory()
         self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
         self.opt_d = make_optimizer(self.D.parameters(), cfg, device)
         self.step = 0                       # generator iterations done

@@ -93,9 +93,13 @@ def transform_weight(weight: Tensor, transpose: bool = False) -> Tensor:
 def _windows(x: Tensor) -> Tensor:
     """The eight-input windows of every tile, [8, B, T, C]: window j of tile t is position 4t - 2 + j
     (zero outside the sequence), i.e. the last two of block t-1, block t, the first two of block t+1."""
-    p = torch.nn.functional.pad(x, (0, 0, 1, 1))            # one zero block at each end
-    t = x.shape[2]
-    return torch.cat([p[2:4, :, 0:t], p[:, :, 1:t + 1], p[0:2, :, 2:t + 2]], 0)
+    s = x.new_empty((WINDOW,) + x.shape[1:])
+    s[2:6] = x
+    s[0:2, :, 1:] = x[2:4, :, :-1]
+    s[0:2, :, 0] = 0
+    s[6:8, :, :-1] = x[0:2, :, 1:]
+    s[6:8, :, -1] = 0
+    return s
 
 
 def _windows_transpose(g: Tensor) -> Tensor:
