@@ -74,7 +74,8 @@ def main() -> None:
     cfg = TrainConfig(batch_size=64, critic_iters=10, eval_samples=640)
     device = torch.device("cpu")
     torch.manual_seed(0)
-    G, D = Generator(V, a.dim), Critic(V, a.dim)
+    conv = "winograd"               # what train-lm's --conv auto runs on CPU in float32
+    G, D = Generator(V, a.dim, conv=conv), Critic(V, a.dim, conv=conv)
 
     t0 = time.perf_counter()
     evaluator = TextEvaluator(ids, None, cfg.eval_samples, cfg.batch_size, seed=1, samples_dir=None)

@@ -49,6 +49,7 @@ def textgan_side(a) -> dict:
     from textgan.data.corpus import load_corpus
     from textgan.lm import TextBatches, corpus_tensor
     from textgan.models.text import build_text_models
+    from textgan.runs import resolve_conv
     from textgan.sample import generate_ids
     from textgan.train import Trainer, TrainerHooks
 
@@ -59,7 +60,8 @@ def textgan_side(a) -> dict:
     corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=False)
     cfg.model.vocab_size = len(corpus.vocab)
     torch.manual_seed(cfg.train.seed)
-    gen, critic = build_text_models(cfg.model)
+    conv = resolve_conv(cfg, device)          # as train-lm: winograd on CPU in float32
+    gen, critic = build_text_models(cfg.model, conv=conv)
     sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size, len(corpus.vocab),
                           cfg.train.seed)
     trainer = Trainer(gen, critic, sampler, cfg.train, device,
@@ -78,7 +80,7 @@ def textgan_side(a) -> dict:
           for n in range(1, 5)}
     return {**js, "gen_iters": trainer.step, "train_s": round(train_s, 1), "dim": cfg.model.dim,
             "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "batch": cfg.train.batch_size,
-            "precision": cfg.train.precision, "wasserstein": round(stats["wasserstein"], 4)}
+            "precision": cfg.train.precision, "conv": conv, "wasserstein": round(stats["wasserstein"], 4)}
 
 
 def reference_side(a) -> dict:
