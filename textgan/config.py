@@ -78,7 +78,7 @@ PRESETS: dict[str, dict[str, dict]] = {
     "paper": {},
     "small": {
         "model": {"dim": 64, "n_blocks": 5},
-        # about 0.33 s per iteration on 2 CPU cores: 600 iterations in ~3.5 minutes
+        # about 0.3 s per iteration on 2 CPU cores: 600 iterations in ~3 minutes
         "train": {"iters": 600, "critic_iters": 5, "batch_size": 64, "lr": 1e-3,
                   "eval_every": 100},
         "data": {"max_lines": 200_000},
