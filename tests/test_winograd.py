@@ -84,6 +84,17 @@ def test_backward_passes_gradcheck():
                                     (_blocked(torch.randn(2, 4, 8, dtype=torch.float64)).requires_grad_(True), w))
 
 
+def test_training_works_after_a_first_call_under_inference_mode():
+    """The transform matrices are cached; made under inference mode they must still serve autograd."""
+    wg._constants.cache_clear()
+    critic = Critic(7, dim=8, seq_len=L, n_blocks=1, conv="winograd")
+    x = torch.softmax(torch.randn(2, L, 7), -1)
+    with torch.inference_mode():
+        critic(x)
+    critic(x).sum().backward()
+    assert all(p.grad is not None for p in critic.parameters())
+
+
 def test_double_backward_is_refused_not_wrong():
     x = _blocked(torch.randn(2, 3, 8)).requires_grad_(True)
     y = wg.conv(x, wg.transform_weight(torch.randn(3, 3, 5))).pow(2).sum()

@@ -47,7 +47,8 @@ _BT, _G, _AT = _matrices()
 @functools.lru_cache(maxsize=None)
 def _constants(device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     as_tensor = functools.partial(torch.tensor, device=device, dtype=dtype)
-    return as_tensor(_BT), as_tensor(_G), as_tensor(_G[:, ::-1].copy()), as_tensor(_AT)
+    with torch.inference_mode(False):   # cached: must stay usable by autograd after a first call there
+        return as_tensor(_BT), as_tensor(_G), as_tensor(_G[:, ::-1].copy()), as_tensor(_AT)
 
 
 def supports(seq_len: int) -> bool:
@@ -131,7 +132,10 @@ class _Conv(torch.autograd.Function):
                 y.mul_(scale)
         else:
             y = torch.addmm(residual.reshape(TILE, -1), at, m, alpha=scale)
-        ctx.save_for_backward(d, w_hat)
+        # The windows only for the weight's gradient, the weight only for the input's (a frozen
+        # critic in the generator step keeps no windows).
+        ctx.save_for_backward(d if ctx.needs_input_grad[1] else None,
+                              w_hat if ctx.needs_input_grad[0] else None)
         ctx.scale, ctx.has_bias, ctx.has_residual = scale, bias is not None, residual is not None
         ctx.shape = (b, t, c, o)
         return y.view(TILE, b, t, o)
