@@ -9,8 +9,9 @@ on ../shared/data/emnlp_news/test_emnlp.txt.  Each round runs textgan and the re
 in its own fresh process, alternating (so both see the same machine load); each reports the median
 seconds per generator iteration over its warm iterations (the first two are dropped, as the
 reference does).  Sequences per second = batch * critic_iters / (seconds per generator iteration).
-Prints one JSON object (per-round figures, medians, the ratio textgan / reference) and appends it to
-bench/RESULTS.md.  --threads sets OMP_NUM_THREADS for both sides alike.
+Prints one JSON object (per-round figures, medians, the ratio textgan / reference, the hours a full
+200,000-iteration run would take at each speed) and appends it to bench/RESULTS.md.  --threads sets
+OMP_NUM_THREADS for both sides alike.
 """
 from __future__ import annotations
 
@@ -123,6 +124,9 @@ def main() -> None:
               "rounds": rounds,
               "textgan_sequences_per_s": ours, "reference_sequences_per_s": ref,
               "ratio_of_medians": round(ours / ref, 3),
+              # a full paper run (200,000 generator iterations) at these speeds
+              "eta_200k_iters_hours": {"textgan": round(200_000 * BATCH * CRITIC_ITERS / ours / 3600, 1),
+                                       "reference": round(200_000 * BATCH * CRITIC_ITERS / ref / 3600, 1)},
               "median_round_ratio": statistics.median(x["ratio"] for x in rounds)}
     text = json.dumps(result, indent=1)
     print(text)
