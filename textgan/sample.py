@@ -38,12 +38,13 @@ def load_generator(run_dir: str | Path | None = None, checkpoint: str | Path | N
     """(generator, vocabulary, config, step) from a run directory's newest good checkpoint or a file."""
     from textgan.data.vocab import Vocab
     from textgan.models.text import build_text_models
+    from textgan.runs import resolve_conv
 
     state, path = find_checkpoint(run_dir, checkpoint, map_location="cpu", warn=warn)
     try:
         cfg = RunConfig.from_dict(state["config"])
         vocab = Vocab.from_dict(state["vocab"])
-        generator, _ = build_text_models(cfg.model)
+        generator, _ = build_text_models(cfg.model, conv=resolve_conv(cfg, torch.device(device)))
         generator.load_state_dict(state["generator"])
     except (KeyError, TypeError, RuntimeError) as e:
         raise CheckpointError(f"checkpoint {path} does not hold a usable text generator ({e})") from None
