@@ -15,6 +15,7 @@ lines (the evaluation's sample size) exists, at most 10,000, none when under
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -40,7 +41,18 @@ NAMED = {
     "image-coco": "MS-COCO captions (Texygen), read from <data-dir>/image-coco/",
 }
 LOCAL_NAMED = ("emnlp-news", "image-coco")     # no official archive: the user places the files
-CARDS_DIR = Path(__file__).resolve().parents[2] / "corpora"
+
+
+def _cards_dir() -> Path:
+    """corpora/ of the checkout (editable install), else the copy a wheel installs under
+    <prefix>/share/textgan/corpora (pyproject's data-files)."""
+    checkout = Path(__file__).resolve().parents[2] / "corpora"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "textgan" / "corpora"
+
+
+CARDS_DIR = _cards_dir()
 
 
 @dataclass
