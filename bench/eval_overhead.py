@@ -20,7 +20,6 @@ Medians over EVALS evaluations and ITERS iterations.  Prints JSON, appends it to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
+from record import report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -39,7 +38,6 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from textgan.config import TrainConfig  # noqa: E402
 from textgan.lm import TextBatches, TextEvaluator, corpus_tensor  # noqa: E402
-from textgan.metrics.ngrams import NgramReference  # noqa: E402
 from textgan.metrics.tokens import file_char_ids  # noqa: E402
 from textgan.models.text import Critic, Generator  # noqa: E402
 from textgan.sample import generate_ids  # noqa: E402
@@ -118,10 +116,7 @@ def main() -> None:
         "overhead_pct": 100 * eval_s / (cfg.eval_every * iter_s),
         "last_js": js,
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if not a.no_record:
-        record("eval_overhead.py", text)
+    report("eval_overhead.py", result, a.no_record)
 
 
 if __name__ == "__main__":

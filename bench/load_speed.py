@@ -28,6 +28,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from record import run_json  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SEED_LINES = SHARED / "data" / "lm1b" / "lm1b_100.txt"
@@ -117,10 +120,7 @@ print(json.dumps({{"wall_s": round(wall, 3),
 
 
 def run(code: str, env: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"benchmark process failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json([sys.executable, "-c", code], "benchmark process", env=env)
 
 
 def main() -> None:

@@ -21,12 +21,11 @@ import importlib.util
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
+from record import report, run_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
@@ -86,10 +85,7 @@ def textgan_side(a) -> dict:
 def reference_side(a) -> dict:
     cmd = [sys.executable, REF, "train", "--corpus", a.corpus, "--dim", "128", "--seconds",
            str(a.minutes * 60), "--iters", str(10**9), "--eval", "--device", "cpu"]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"reference failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(cmd, "reference")
 
 
 def main() -> None:
@@ -113,20 +109,14 @@ def main() -> None:
                          f"python {platform.python_version()}"}
     if a.side in ("both", "textgan"):
         # its own process, like the reference: neither inherits the other's threads or memory
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker"] + sys.argv[1:],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            raise SystemExit(f"textgan side failed:\n{out.stderr[-2000:]}")
-        result["textgan"] = json.loads(out.stdout.strip().splitlines()[-1])
+        result["textgan"] = run_json([sys.executable, os.path.abspath(__file__), "--worker"] + sys.argv[1:],
+                                     "textgan side")
     if a.side in ("both", "reference"):
         result["reference"] = {k: v for k, v in reference_side(a).items()
                                if k in ("js1", "js2", "js3", "js4", "gen_iters", "dim", "sec_per_gen_iter")}
     if "textgan" in result and "reference" in result:
         result["js4_textgan_minus_reference"] = round(result["textgan"]["js4"] - result["reference"]["js4"], 4)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if not a.no_record:
-        record("quality_cpu.py", text)
+    report("quality_cpu.py", result, a.no_record)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
-"""Append one benchmark run's JSON output to bench/RESULTS.md under the command that produced it."""
+"""Helpers shared by the benchmark scripts: run one side in its own process and read its JSON line;
+print a run's result and append it to bench/RESULTS.md under the command that produced it."""
+import json
 import os
+import subprocess
 import sys
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
@@ -10,3 +13,20 @@ def record(script: str, text: str) -> None:
     cmd = " ".join(["python", f"bench/{script}"] + sys.argv[1:])
     with open(RESULTS, "a", encoding="utf-8") as f:
         f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+
+
+def report(script: str, result: dict, no_record: bool) -> None:
+    """Print `result` as indented JSON and, unless `no_record`, append it to RESULTS.md."""
+    text = json.dumps(result, indent=1)
+    print(text)
+    if not no_record:
+        record(script, text)
+
+
+def run_json(cmd: list[str], what: str, **kwargs) -> dict:
+    """Run `cmd` (subprocess.run keyword arguments allowed) and return the JSON of its last stdout
+    line; exit with `what` and the end of its stderr if it fails."""
+    out = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if out.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])

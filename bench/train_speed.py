@@ -20,12 +20,11 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
+from record import report, run_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
@@ -71,13 +70,6 @@ def worker(dim: int, iters: int, precision: str, conv: str, device: str, corpus:
             "threads": torch.get_num_threads(), "conv": conv, "critic_loss": stats["critic_loss"]}
 
 
-def run(cmd: list[str], env: dict) -> dict:
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if out.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dim", type=int, default=128)
@@ -108,7 +100,8 @@ def main() -> None:
     for r in range(a.rounds):
         # alternate which side goes first, so neither always follows the other's leftovers
         order = ("textgan", "reference") if r % 2 == 0 else ("reference", "textgan")
-        got = {side: run(ours_cmd if side == "textgan" else ref_cmd, env) for side in order}
+        got = {side: run_json(cmd, " ".join(cmd), env=env, cwd=ROOT)
+               for side in order for cmd in [ours_cmd if side == "textgan" else ref_cmd]}
         rounds.append({"textgan": round(got["textgan"]["sequences_per_s"], 2),
                        "reference": round(got["reference"]["sequences_per_s"], 2),
                        "ratio": round(got["textgan"]["sequences_per_s"] / got["reference"]["sequences_per_s"], 3)})
@@ -128,10 +121,7 @@ def main() -> None:
               "eta_200k_iters_hours": {"textgan": round(200_000 * BATCH * CRITIC_ITERS / ours / 3600, 1),
                                        "reference": round(200_000 * BATCH * CRITIC_ITERS / ref / 3600, 1)},
               "median_round_ratio": statistics.median(x["ratio"] for x in rounds)}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if not a.no_record:
-        record("train_speed.py", text)
+    report("train_speed.py", result, a.no_record)
 
 
 if __name__ == "__main__":

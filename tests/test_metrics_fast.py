@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import textgan.metrics.ngrams as ngrams
+from textgan.data.text_io import read_lines as reference_lines   # the reference's text-mode reading
 from textgan.metrics.ngrams import NgramReference
 from textgan.metrics.tokens import bytes_char_ids, char_ids, file_char_ids
 
@@ -13,17 +14,6 @@ from textgan.metrics.tokens import bytes_char_ids, char_ids, file_char_ids
 PIECES = [b"a", b"Z", b" ", b"`", b"\n", b"\r", b"\r\n", b"\xe2", b"\x82", b"\xac", b"\xe2\x82\xac",
           b"\xc3\xa9", b"\xc3", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\xf0\x9f",
           b"\xef\xbb\xbf", b"\x00", b"\x0c"]
-
-
-def reference_lines(path, max_lines=None):
-    """reference_lm.read_lines without the cut: text mode, errors="replace", strip "\\n"."""
-    lines = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for raw in f:
-            lines.append(raw.rstrip("\n"))
-            if max_lines is not None and len(lines) >= max_lines:
-                break
-    return lines
 
 
 @settings(max_examples=150, deadline=None)
