@@ -18,10 +18,11 @@ def make_lines(n, seed):
 
 
 def test_registry_names_and_directions():
-    assert METRICS["js4"].higher_is_better is False
-    assert METRICS["self_bleu4"].higher_is_better is False
-    assert METRICS["bleu2"].higher_is_better is True
-    assert METRICS["in_test3"].higher_is_better is True
+    assert METRICS["js4"].better == "lower" and METRICS["js4"].higher_is_better is False
+    assert METRICS["bleu2"].better == "higher" and METRICS["in_test3"].higher_is_better is True
+    # diversity is judged by its distance to real text: noise is more "diverse" than any corpus
+    for name in ("distinct1", "distinct4", "unique_lines", "self_bleu2", "self_bleu4"):
+        assert METRICS[name].better == "closer" and METRICS[name].higher_is_better is None
     assert {"js1", "precision4", "distinct2", "unique_lines", "bleu4"} <= set(METRICS)
     assert all(m.description for m in METRICS.values())
 
@@ -65,6 +66,31 @@ def test_format_report_has_a_row_per_metric():
     for name in r["samples"]:
         assert any(line.startswith(name + " ") for line in text.splitlines())
     assert "real floor" in text and "lower" in text and "higher" in text
+    assert "closer to real" in text.splitlines()[[n.split("|")[0].strip() for n in text.splitlines()].index("distinct1")]
+
+
+def test_heldout_inside_the_corpus_is_left_out_of_the_floor_reference():
+    corpus = make_lines(300, 0)
+    held = corpus[-60:]                                       # a corpus's own split: part of corpus_lines
+    samples = make_lines(20, 3)
+    inside = evaluate_text(samples, corpus, seq_len=16, heldout_lines=held, heldout_in_corpus=True)
+    outside = evaluate_text(samples, corpus, seq_len=16, heldout_lines=held)
+    assert inside["samples"] == outside["samples"]            # samples: always the whole corpus
+    floor_lines = inside["meta"]["floor_lines"]
+    # the floor lines counted in the reference would flatter the floor; without them it is worse
+    assert floor_lines == 20 and inside["floor"]["js4"] > outside["floor"]["js4"]
+    assert inside["samples"]["in_test1"] is not None
+
+
+def test_line_checks_score_samples_and_floor():
+    corpus, samples = make_lines(100, 0), ["the cat sat", "zzz qqq"]
+    check = (lambda lines: sum(line.startswith("the") for line in lines) / len(lines), "higher")
+    r = evaluate_text(samples, corpus, seq_len=16, line_checks={"starts_the": check})
+    assert r["samples"]["starts_the"] == 0.5
+    from textgan.evaluate import _split
+    floor_lines = [corpus[i] for i in _split(len(corpus), 2, 0)[0]]   # the seeded floor choice
+    assert r["floor"]["starts_the"] == check[0](floor_lines)
+    assert r["better"]["starts_the"] == "higher"
 
 
 def test_read_text_lines_reference_semantics(tmp_path):

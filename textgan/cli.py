@@ -38,6 +38,18 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
+def OBJECTIVE_OPTIONS(fn):
+    """The paper's comparisons, shared by train-lm and train-image."""
+    fn = click.option("--critic-lr", type=float,
+                      help="Critic learning rate when it differs from --lr (two time-scale rule).")(fn)
+    fn = click.option("--clip-value", type=float, help="wgan-clip: clip critic weights to +-c (0.01).")(fn)
+    fn = click.option("--objective", type=click.Choice(["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"]),
+                      default=None, help="wgan-gp (default, the paper), wgan-gp-one-sided, wgan-clip "
+                      "(RMSProp 5e-5, 5 critic steps) or gan (non-saturating, Adam 2e-4, 1 step); "
+                      "each with the paper's settings for it unless given explicitly.")(fn)
+    return fn
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="textgan")
 def main():
@@ -46,8 +58,9 @@ def main():
 
 # ---------------------------------------------------------------- train-lm
 @main.command("train-lm")
-@click.option("--corpus", required=True, help="synthetic, billion-words, hf:NAME[:CONFIG[:SPLIT[:FIELD]]], "
-              "or a PATH (text file or directory of them, .txt/.txt.gz/.jsonl).")
+@click.option("--corpus", default=None, help="synthetic, billion-words, hf:NAME[:CONFIG[:SPLIT[:FIELD]]], "
+              "or a PATH (text file or directory of them, .txt/.txt.gz/.jsonl); "
+              "not needed with --resume.")
 @click.option("--preset", type=click.Choice(["paper", "small"]), default=None,
               help="paper (default): the paper's settings; small: learns within minutes on a CPU.")
 @click.option("--iters", type=int, help="Total generator iterations of the run (paper: 200000).")
@@ -57,6 +70,7 @@ def main():
 @click.option("--seq-len", type=int, help="Sequence length in tokens (paper: 32).")
 @click.option("--gp-weight", type=float, help="Gradient penalty weight lambda (paper: 10).")
 @click.option("--lr", type=float, help="Adam learning rate (paper: 1e-4).")
+@OBJECTIVE_OPTIONS
 @click.option("--max-lines", type=int, help="Training lines to read (paper: 10,000,000).")
 @click.option("--eval-every", type=int, help="Log, evaluate, sample and checkpoint every N iterations (100).")
 @click.option("--tokens", type=click.Choice(["char", "word", "bpe"]), default=None,
@@ -81,15 +95,19 @@ def main():
               help="On a NaN/inf: stop (default) or roll back to the last good checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
-def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_weight, lr, max_lines,
-             eval_every, tokens, bpe_vocab_size, device, precision, compile_, conv, seed, out, resume, data_dir,
+def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_weight, lr, objective,
+             clip_value, critic_lr, max_lines, eval_every, tokens, bpe_vocab_size, device, precision, compile_, conv, seed, out, resume, data_dir,
              download, checkpoint_every, keep_checkpoints, on_nonfinite, quiet):
     """Train the paper's WGAN-GP character language model."""
     from textgan.config import make_config
+    from textgan.errors import ConfigError
     from textgan.runs import train_lm as run
 
+    if corpus is None and not resume:
+        raise ConfigError("--corpus is required (or --resume --out RUN_DIR to continue a run)")
     overrides = dict(corpus=corpus, iters=iters, critic_iters=critic_iters, dim=dim, batch_size=batch_size,
-                     seq_len=seq_len, gp_weight=gp_weight, lr=lr, max_lines=max_lines,
+                     seq_len=seq_len, gp_weight=gp_weight, lr=lr, objective=objective,
+                     clip_value=clip_value, critic_lr=critic_lr, max_lines=max_lines,
                      eval_every=eval_every, tokens=tokens, bpe_vocab_size=bpe_vocab_size, device=device,
                      precision=precision, compile=compile_, conv=conv, seed=seed, data_dir=data_dir,
                      download=download, checkpoint_every=checkpoint_every,
@@ -158,7 +176,7 @@ def sample(run_dir, checkpoint, n, out_file, seed, device):
 def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json):
     """JS-1..4 (bits) of samples against a corpus, with the paper's exact definition, and more metrics."""
     from textgan.evaluate import format_report
-    from textgan.runs import evaluate_lm
+    from textgan.lm import evaluate_lm
 
     result = evaluate_lm(samples=samples, run_dir=run_dir, n=n, corpus=corpus, heldout=heldout,
                                   seq_len=seq_len, max_lines=max_lines, data_dir=data_dir,

@@ -50,6 +50,16 @@ class TrainConfig:
     compile: bool = False              # torch.compile the networks
     conv: str = "auto"                 # auto | direct | winograd (auto: winograd on CPU in fp32)
     on_nonfinite: str = "stop"         # stop | rollback
+    # The paper's comparisons (textgan/losses.py): wgan-gp | wgan-gp-one-sided | wgan-clip | gan
+    objective: str = "wgan-gp"
+    clip_value: float = 0.01           # wgan-clip: every critic weight clipped to +-c after each step
+    optimizer: str = "adam"            # adam | rmsprop (PyTorch's, with TF's decay 0.9; see train.py)
+    critic_lr: float = 0.0             # 0: the same as lr (set it for a two time-scale update rule)
+    lr_decay: str = "none"             # none | linear (to 0 over the run, as the CIFAR-10 ResNet)
+    gen_batch_size: int = 0            # generator step's batch; 0: batch_size (CIFAR-10 ResNet: 2x)
+    acgan_critic_weight: float = 1.0   # conditional models: class cross-entropy on real images
+    acgan_generator_weight: float = 0.1  # ... and on the generator's own samples
+    heldout_samples: int = 640         # held-out examples for wasserstein_heldout (0: off)
 
 
 @dataclass
@@ -58,6 +68,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     preset: str = "paper"
+    kind: str = "lm"                   # the modality (runs.py); image runs have their own config
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -86,15 +97,42 @@ PRESETS: dict[str, dict[str, dict]] = {
 }
 
 
+# What the paper's code uses for each baseline objective (DESIGN.md): applied after the preset,
+# before explicit options.  wgan-gp-one-sided keeps the preset's settings (only the penalty changes).
+OBJECTIVE_SETTINGS: dict[str, dict] = {
+    "wgan-gp": {},
+    "wgan-gp-one-sided": {},
+    # WGAN (Arjovsky et al.): RMSProp 5e-5, 5 critic steps, weights clipped to +-0.01
+    "wgan-clip": {"optimizer": "rmsprop", "lr": 5e-5, "critic_iters": 5, "clip_value": 0.01,
+                  "critic_lr": 0.0, "lr_decay": "none"},
+    # DCGAN: Adam 2e-4, beta (0.5, 0.999), one discriminator step, non-saturating generator loss
+    "gan": {"optimizer": "adam", "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "critic_iters": 1,
+            "critic_lr": 0.0, "lr_decay": "none"},
+}
+
+
+def apply_objective(train, objective: str | None) -> None:
+    """Set `train.objective` and the paper's settings for it."""
+    if objective is None:
+        return
+    if objective not in OBJECTIVE_SETTINGS:
+        from textgan.errors import ConfigError
+        raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVE_SETTINGS)}, got {objective!r}")
+    train.objective = objective
+    for k, v in OBJECTIVE_SETTINGS[objective].items():
+        setattr(train, k, v)
+
+
 def make_config(preset: str = "paper", **overrides) -> RunConfig:
-    """Preset, then explicit overrides given as `section__field=value` or plain
-    field names (looked up in model, data, train)."""
+    """Preset, then the objective's settings, then explicit overrides given as
+    `section__field=value` or plain field names (looked up in model, data, train)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     cfg = RunConfig(preset=preset)
     for section, values in PRESETS[preset].items():
         for k, v in values.items():
             setattr(getattr(cfg, section), k, v)
+    apply_objective(cfg.train, overrides.pop("objective", None))
     for key, value in overrides.items():
         if value is None:
             continue
@@ -151,3 +189,23 @@ def validate_config(cfg: RunConfig) -> None:
         raise ConfigError(f"--conv winograd needs --seq-len divisible by 4, got {cfg.model.seq_len}")
     if cfg.train.on_nonfinite not in ("stop", "rollback"):
         raise ConfigError(f"on_nonfinite must be stop or rollback, got {cfg.train.on_nonfinite!r}")
+    validate_train(cfg.train)
+
+
+def validate_train(t: TrainConfig) -> None:
+    """The modality-free part of the checks (text and image runs share it)."""
+    from textgan.errors import ConfigError
+    from textgan.losses import OBJECTIVES
+
+    if t.objective not in OBJECTIVES:
+        raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {t.objective!r}")
+    if t.optimizer not in ("adam", "rmsprop"):
+        raise ConfigError(f"optimizer must be adam or rmsprop, got {t.optimizer!r}")
+    if t.lr_decay not in ("none", "linear"):
+        raise ConfigError(f"lr_decay must be none or linear, got {t.lr_decay!r}")
+    if t.objective == "wgan-clip" and not t.clip_value > 0:
+        raise ConfigError(f"--clip-value must be positive, got {t.clip_value}")
+    if t.critic_lr < 0 or t.gen_batch_size < 0 or t.heldout_samples < 0:
+        raise ConfigError("critic_lr, gen_batch_size and heldout_samples must be zero or positive")
+    if not (0 <= t.beta1 < 1 and 0 <= t.beta2 < 1):
+        raise ConfigError(f"Adam betas must lie in [0, 1), got ({t.beta1}, {t.beta2})")

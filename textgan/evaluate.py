@@ -8,7 +8,9 @@ scores.  How the real lines are chosen (all choices seeded by `seed`):
 * with `heldout_lines`: the floor lines are a seeded choice of
   min(len(samples), len(heldout) // 2) held-out lines; the rest of the held-out
   set is the test set of %-IN-TEST-n and the BLEU reference pool, for samples and
-  floor alike.  The character statistics of both are against the whole corpus.
+  floor alike.  The samples' character statistics are against the whole corpus;
+  the floor's too, less the floor lines themselves when the held-out lines are
+  part of `corpus_lines` (`heldout_in_corpus`: a corpus's own seeded split).
 * without: the floor lines are a seeded choice of min(len(samples), len(corpus) // 2)
   corpus lines; the floor is scored against the corpus WITHOUT those lines, the
   samples against the whole corpus (exactly `reference_lm.py ngram`); BLEU
@@ -22,7 +24,7 @@ Result (JSON-serialisable, NaN written as null)::
     {"js1": .., ..., "js{max_n}": ..,            # the samples' JS, for scripts (eval-lm --json)
      "samples": {metric: value},                # every requested metric, samples
      "floor":   {metric: value},                # the same metrics, real held-out lines
-     "higher_is_better": {metric: bool},
+     "better": {metric: "higher" | "lower" | "closer"},   # closer: to the real floor
      "meta": {"samples": M, "floor_lines": F, "corpus_lines": N, "heldout_lines": H|None,
               "test_lines": T, "bleu_hypotheses": .., "bleu_references": .., "seq_len": ..,
               "max_n": .., "seed": .., "floor_source": "heldout"|"corpus"}}
@@ -65,11 +67,14 @@ def _clean(x: float) -> float | None:
 def evaluate_text(samples: Sequence[str], corpus_lines: Sequence[str], *, seq_len: int = 32,
                   max_n: int = 4, heldout_lines: Sequence[str] | None = None, seed: int = 0,
                   metrics: Sequence[str] | None = None,
-                  reference: NgramReference | None = None) -> dict:
+                  reference: NgramReference | None = None, heldout_in_corpus: bool = False,
+                  line_checks: dict | None = None) -> dict:
     """Score samples and the real-data floor; see the module docstring for the result.
 
     reference: the corpus's character NgramReference (char_ids(corpus_lines, seq_len),
     orders >= max_n) if already built, to skip rebuilding it.
+    line_checks: {name: (lines -> share, better)} computed on samples and floor alike
+    (e.g. the built-in grammar's acceptance rate).
     """
     if not samples:
         raise ValueError("no samples to evaluate")
@@ -89,7 +94,9 @@ def evaluate_text(samples: Sequence[str], corpus_lines: Sequence[str], *, seq_le
         pick, rest = _split(len(pool), min(len(samples), len(pool) // 2), seed)
         floor_lines = [pool[i] for i in pick]
         test = [pool[i] for i in rest]
-        floor_ref = corpus_ref
+        # A corpus's own held-out split lies inside corpus_lines: score the floor without it.
+        floor_ref = corpus_ref.subtract(char_ids(floor_lines, seq_len)) \
+            if heldout_in_corpus and floor_lines else corpus_ref
         ref_pool = test
     else:
         pick, rest = _split(len(corpus_lines), min(len(samples), len(corpus_lines) // 2), seed)
@@ -113,7 +120,11 @@ def evaluate_text(samples: Sequence[str], corpus_lines: Sequence[str], *, seq_le
         key = f"js{n}"
         result[key] = result["samples"][key] if key in result["samples"] else \
             _clean(sides["samples"].js[key])
-    result["higher_is_better"] = {m: registry[m].higher_is_better for m in names}
+    result["better"] = {m: registry[m].better for m in names}
+    for name, (check, better) in (line_checks or {}).items():
+        result["samples"][name] = _clean(check(list(samples)))
+        result["floor"][name] = _clean(check(floor_lines)) if floor_lines else None
+        result["better"][name] = better
     result["meta"] = {
         "samples": len(samples), "floor_lines": len(floor_lines), "corpus_lines": len(corpus_lines),
         "heldout_lines": None if heldout_lines is None else len(heldout_lines),
@@ -137,8 +148,9 @@ def format_report(result: dict) -> str:
     """A plain-text table: metric | samples | real floor | better."""
     rows = [("metric", "samples", "real floor", "better")]
     for name, value in result["samples"].items():
-        hib = result["higher_is_better"][name]
-        rows.append((name, _fmt(value), _fmt(result["floor"].get(name)), "higher" if hib else "lower"))
+        better = result["better"][name]
+        rows.append((name, _fmt(value), _fmt(result["floor"].get(name)),
+                     "closer to real" if better == "closer" else better))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]

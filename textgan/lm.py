@@ -1,9 +1,11 @@
-"""The language-model task: what `train.py` needs to train on text.
+"""The language-model modality: what the run lifecycle (`runs.py`) needs to train on text.
 
 A corpus (integer array + vocabulary) becomes an on-device batch sampler that
-emits one-hot [B, L, V] batches, and an evaluation hook that generates 640
-lines, measures their n-gram JS divergence against the corpus statistics (built
-once per run) and writes them to the run directory.
+emits one-hot [B, L, V] batches, held-out batches for the critic's held-out
+estimate, and an evaluation hook that generates 640 lines, measures their n-gram
+JS divergence against the corpus statistics (built once per run) and writes them
+to the run directory.  `LM` is the `Modality` that `train-lm` runs; `evaluate_lm`
+is `eval-lm`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from textgan.errors import CheckpointError, ConfigError
 from textgan.metrics.ngrams import NgramReference
+from textgan.runs import Modality, RunParts, resolve_conv, write_json
 from textgan.sample import generate_ids
 
 
@@ -92,3 +96,146 @@ class TextEvaluator:
             (self.samples_dir / f"samples_{step:08d}.txt").write_text(
                 "".join(line + "\n" for line in lines), encoding="utf-8")
         return result
+
+
+class HeldoutBatches:
+    """Held-out lines as one-hot batches, made on demand (a [640, 32, 2048] one-hot is 168 MB)."""
+
+    def __init__(self, ids: torch.Tensor, batch_size: int, vocab_size: int):
+        self.ids, self.batch_size, self.vocab_size = ids, batch_size, vocab_size
+
+    def __len__(self) -> int:
+        return self.ids.shape[0]
+
+    def __iter__(self):
+        for start in range(0, self.ids.shape[0], self.batch_size):
+            ids = self.ids[start:start + self.batch_size].long()
+            yield torch.zeros(*ids.shape, self.vocab_size, device=ids.device).scatter_(
+                -1, ids.unsqueeze(-1), 1.0)
+
+
+def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress: bool,
+                 interactive: bool, log) -> RunParts:
+    from textgan.data.corpus import load_corpus
+    from textgan.models.text import build_text_models
+
+    corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=progress, interactive=interactive)
+    cfg.model.vocab_size = len(corpus.vocab)
+    log(f"corpus {corpus.name}: {corpus.ids.shape[0]:,} lines of {cfg.model.seq_len} tokens, "
+        f"vocabulary {len(corpus.vocab)} ({corpus.source})")
+    generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
+    generator, critic = generator.to(device), critic.to(device)
+    sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size,
+                          len(corpus.vocab), cfg.train.seed)
+    evaluator = TextEvaluator(corpus.ids, corpus.vocab, cfg.train.eval_samples, cfg.train.batch_size,
+                              cfg.train.seed, out / "samples", line_checks=_line_checks(cfg))
+    heldout = None
+    if corpus.heldout is not None and len(corpus.heldout):
+        if not resume:
+            _log_real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, out, log)
+        if cfg.train.heldout_samples:
+            rows = corpus.heldout[:cfg.train.heldout_samples]
+            heldout = HeldoutBatches(corpus_tensor(rows, device), cfg.train.batch_size, len(corpus.vocab))
+    vocab_dict = corpus.vocab.to_dict()
+
+    def check_resume(state: dict) -> None:
+        if state.get("vocab") != vocab_dict:
+            raise CheckpointError(f"the corpus now gives a different vocabulary than the run's "
+                                  f"({_vocab_difference(state.get('vocab'), vocab_dict)}); "
+                                  "resume with the corpus the run was trained on")
+
+    return RunParts(generator, critic, sampler, evaluator=evaluator, heldout=heldout,
+                    extra_state={"vocab": vocab_dict}, files={"vocab.json": vocab_dict},
+                    check_resume=check_resume)
+
+
+def _validate(cfg) -> None:
+    from textgan.config import validate_config
+    validate_config(cfg)
+
+
+def _config_from_dict(d: dict):
+    from textgan.config import RunConfig
+    return RunConfig.from_dict(d)
+
+
+LM = Modality(kind="lm", config_from_dict=_config_from_dict, validate=_validate,
+              run_tag=lambda cfg: cfg.data.corpus, build=build_lm_run)
+
+
+def _line_checks(cfg) -> dict:
+    """The built-in grammar knows exactly which lines it can produce: log that share too."""
+    if cfg.data.corpus != "synthetic" or cfg.data.tokens != "char":
+        return {}
+    from textgan.data.synthetic import acceptance_rate
+    seq_len = cfg.model.seq_len
+    return {"grammar": lambda lines: acceptance_rate(lines, seq_len)}
+
+
+def _log_real_floor(evaluator, heldout, n: int, out: Path, log) -> None:
+    """JS of real held-out lines against the training corpus: the best a generator can hope for
+    (the original printed it as "validation set JSD")."""
+    floor = {k: round(v, 6) for k, v in evaluator.reference.js(np.asarray(heldout[:n])).items()}
+    write_json(out / "floor.json", {"heldout_lines": int(min(n, len(heldout))), **floor})
+    log("real-data floor (" + f"{min(n, len(heldout))} held-out lines): "
+        + ", ".join(f"{k} {v:.4f}" for k, v in floor.items()))
+
+
+def _vocab_difference(old: dict | None, new: dict) -> str:
+    if not old:
+        return "the checkpoint has no vocabulary"
+    a, b = old.get("tokens", []), new.get("tokens", [])
+    if len(a) != len(b):
+        return f"{len(a)} tokens in the run, {len(b)} now"
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    if i is not None:
+        return f"token {i} is {a[i]!r} in the run, {b[i]!r} now"
+    return "its settings differ"
+
+
+def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str, heldout: str | None,
+                seq_len: int, max_lines: int, data_dir: str | None, download: bool, seed: int,
+                interactive: bool = False, log=print) -> dict:
+    """eval-lm: samples from a file (read exactly as the paper's evaluation) or generated from a run,
+    measured against a corpus's raw lines."""
+    from textgan.config import DataConfig
+    from textgan.data.corpus import corpus_lines
+    from textgan.data.text_io import read_lines
+    from textgan.evaluate import evaluate_text
+    from textgan.sample import load_generator, sample_lines
+
+    if (samples is None) == (run_dir is None):
+        raise ConfigError("give exactly one of --samples FILE or --run DIR")
+    if seq_len <= 0 or max_lines <= 0 or n <= 0:
+        raise ConfigError("--seq-len, --max-lines and -n must be positive")
+    if samples is not None:
+        from textgan.errors import CorpusError
+        try:
+            sample_text = read_lines(samples, max_lines=max_lines)
+        except FileNotFoundError:
+            raise CorpusError(f"no samples file at {samples}") from None
+        except OSError as e:
+            raise CorpusError(f"cannot read samples file {samples}: {e.strerror or e}") from None
+        if not sample_text:
+            raise CorpusError(f"samples file {samples} is empty")
+    else:
+        generator, vocab, _, step = load_generator(run_dir, None, "cpu", warn=log)
+        sample_text = sample_lines(generator, vocab, n, seed=seed)
+        log(f"generated {n} lines from {run_dir} at step {step}")
+    data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
+    lines = corpus_lines(data, progress=False, interactive=interactive)
+    inside = False
+    if heldout is not None:
+        held = read_lines(heldout)
+    elif corpus == "billion-words":
+        held = corpus_lines(data, progress=False, split="heldout")  # the benchmark's own held-out shards
+    else:
+        held = corpus_lines(data, progress=False, split="heldout")  # the corpus's own seeded split
+        inside = True
+    checks = {}
+    if corpus == "synthetic":
+        # The built-in grammar can tell exactly which lines it could have produced, real ones too.
+        from textgan.data.synthetic import acceptance_rate
+        checks["grammar"] = (lambda lines: acceptance_rate(lines, seq_len), "higher")
+    return evaluate_text(sample_text, lines, seq_len=seq_len, heldout_lines=held or None, seed=seed,
+                         heldout_in_corpus=inside, line_checks=checks)

@@ -1,32 +1,60 @@
-"""A language-model run from start to finish: run directory, corpus, models, trainer.
+"""One run lifecycle for every modality: run directory, config, refuse/resume, trainer, checkpoints.
 
 RUN_DIR/
-  config.json        everything needed to rebuild the run
-  vocab.json         the vocabulary
+  config.json        everything needed to rebuild the run ("kind": lm | image)
   metrics.jsonl      one JSON object per logged step
-  floor.json         JS of real held-out lines vs the corpus (the real-data floor)
-  samples/           samples_<step>.txt, one generated line per line
-  checkpoints/       ckpt-<step>.pt: networks, optimisers, step, RNG states, config, vocabulary
+  floor.json         the real-data floor of the evaluation metrics, when the modality has one
+  samples/           what the modality writes at each evaluation (text lines, PNG grids, plots)
+  checkpoints/       ckpt-<step>.pt: networks, optimisers, step, RNG states, config, and the
+                     modality's own extra state (e.g. the vocabulary)
+
+A modality (`textgan/lm.py` for text, `textgan/image.py` for images) supplies a `Modality`: how to
+validate its config and how to build a run's parts (generator, critic, real-batch sampler,
+evaluator that also writes samples, held-out batches, extra checkpoint state).  Everything
+else, including cleaning up after a run that fails before its first checkpoint, lives here.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
-from dataclasses import fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
+from typing import Any, Callable, Iterable
 
-import numpy as np
 import torch
 
 from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_latest
-from textgan.config import RunConfig, validate_config
-from textgan.errors import CheckpointError, ConfigError
+from textgan.config import RunConfig
+from textgan.errors import ConfigError
 from textgan.train import Trainer, TrainerHooks
 
 # Settings that may change when a run is resumed; everything else must match.
 RESUMABLE = {"iters", "eval_every", "checkpoint_every", "keep_checkpoints", "device", "on_nonfinite",
              "compile", "conv", "data_dir", "download"}
+
+
+@dataclass
+class RunParts:
+    """What a modality builds for one run."""
+    generator: torch.nn.Module
+    critic: torch.nn.Module
+    sampler: Any                                   # next() / state_dict() / load_state_dict()
+    evaluator: Callable | None = None              # (generator, step) -> dict; writes samples
+    heldout: Iterable[torch.Tensor] | None = None  # fixed held-out batches (critic input form)
+    extra_state: dict = field(default_factory=dict)      # saved in every checkpoint
+    files: dict[str, dict] = field(default_factory=dict)  # JSON files written beside config.json
+    check_resume: Callable[[dict], None] | None = None   # refuse a checkpoint that does not fit
+
+
+@dataclass(frozen=True)
+class Modality:
+    kind: str                                      # "lm" | "image", recorded in config.json
+    config_from_dict: Callable[[dict], Any]
+    validate: Callable[[Any], None]
+    run_tag: Callable[[Any], str]                  # default run directory name
+    build: Callable[..., RunParts]                 # (cfg, device, out, *, resume, progress, interactive, log)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -57,21 +85,24 @@ def resolve_conv(cfg: RunConfig, device: torch.device) -> str:
     return "winograd" if fast else "direct"
 
 
-def default_run_dir(corpus: str) -> Path:
-    tag = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(corpus).name)[:40] or "corpus"
+def default_run_dir(tag: str) -> Path:
+    tag = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(tag).name)[:40] or "run"
     return Path("runs") / f"{tag}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def prepare_run_dir(out: Path, resume: bool) -> None:
+def prepare_run_dir(out: Path, resume: bool) -> Path | None:
+    """Check (resume) or create the run directory.  Returns what to remove if the run fails before
+    its first checkpoint: the top-most directory this call created, or None."""
     if resume:
         if not out.is_dir():
             raise ConfigError(f"cannot resume: no run directory at {out}")
         if not list_checkpoints(out / CHECKPOINT_DIR):
             raise ConfigError(f"cannot resume: {out} holds no checkpoint")
-        return
+        return None
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"run directory {out} already exists; pass --resume to continue it, "
                           "or choose another --out")
+    created = next((p for p in reversed([out, *out.parents]) if not p.exists()), None)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -79,13 +110,30 @@ def prepare_run_dir(out: Path, resume: bool) -> None:
         probe.unlink()
     except OSError as e:
         raise ConfigError(f"cannot write to run directory {out}: {e.strerror or e}") from None
+    return created
 
 
-def merge_resume_config(saved: RunConfig, overrides: dict) -> RunConfig:
-    """The saved config with the allowed overrides applied; refuse any other difference."""
+def _clean_failed_run(out: Path, created: Path | None) -> None:
+    """A run that failed before its first checkpoint leaves nothing behind: neither the run
+    directory (nor the parents this run created) nor files it wrote into an empty one."""
+    if list_checkpoints(out / CHECKPOINT_DIR):
+        return                       # resumable: keep everything
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+    elif out.is_dir():               # the user's own empty directory: empty it again
+        for child in out.iterdir():
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+def _sections(cfg) -> list[tuple[str, Any]]:
+    return [(f.name, getattr(cfg, f.name)) for f in fields(cfg) if is_dataclass(getattr(cfg, f.name))]
+
+
+def merge_resume_config(saved, overrides: dict):
+    """The saved config with the allowed overrides applied; refuse any other difference.
+    An option not given (None) keeps the run's value."""
     differences = []
-    for section in ("model", "data", "train"):
-        obj = getattr(saved, section)
+    for _, obj in _sections(saved):
         for f in fields(obj):
             if f.name not in overrides or overrides[f.name] is None:
                 continue
@@ -94,151 +142,81 @@ def merge_resume_config(saved: RunConfig, overrides: dict) -> RunConfig:
                 setattr(obj, f.name, new)
             elif new != old:
                 differences.append(f"{f.name} {old!r} in the run, {new!r} given")
-    if "preset" in overrides and overrides["preset"] not in (None, saved.preset):
+    if overrides.get("preset") not in (None, saved.preset):
         differences.append(f"preset {saved.preset!r} in the run, {overrides['preset']!r} given")
     if differences:
         raise ConfigError("cannot resume with different settings: " + "; ".join(differences))
     return saved
 
 
-def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = False,
-             overrides: dict | None = None, progress: bool = True, interactive: bool = False,
-             log=print) -> dict:
-    """Train (or resume) a language-model run; returns a summary for the CLI."""
-    from textgan.data.corpus import load_corpus
-    from textgan.lm import TextBatches, TextEvaluator, corpus_tensor
-    from textgan.models.text import build_text_models
+def read_run_config(out: Path, modality: Modality):
+    path = out / "config.json"
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from None
+    kind = d.get("kind", "lm")
+    if kind != modality.kind:
+        raise ConfigError(f"{out} is a {kind} run; resume it with train-{kind}")
+    return modality.config_from_dict(d)
 
+
+def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool = False,
+              overrides: dict | None = None, progress: bool = True, interactive: bool = False,
+              log=print) -> dict:
+    """Train (or resume) a run of any modality; returns a summary for the CLI."""
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR")
         out = Path(out)
         prepare_run_dir(out, resume=True)
-        try:
-            saved = RunConfig.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"cannot read {out / 'config.json'}: {e}") from None
-        cfg = merge_resume_config(saved, overrides or {})
+        cfg = merge_resume_config(read_run_config(out, modality), overrides or {})
     else:
-        out = Path(out) if out is not None else default_run_dir(cfg.data.corpus)
-    validate_config(cfg)
+        out = Path(out) if out is not None else default_run_dir(modality.run_tag(cfg))
+    modality.validate(cfg)
     device = resolve_device(cfg.train.device)
-    if not resume:
-        prepare_run_dir(out, resume=False)
+    created = None if resume else prepare_run_dir(out, resume=False)
+    try:
+        return _train(modality, cfg, out, device, resume=resume, progress=progress,
+                      interactive=interactive, log=log)
+    except BaseException:
+        if not resume:
+            _clean_failed_run(out, created)
+        raise
 
-    corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=progress, interactive=interactive)
-    cfg.model.vocab_size = len(corpus.vocab)
-    log(f"corpus {corpus.name}: {corpus.ids.shape[0]:,} lines of {cfg.model.seq_len} tokens, "
-        f"vocabulary {len(corpus.vocab)} ({corpus.source})")
 
+def _train(modality: Modality, cfg, out: Path, device: torch.device, *, resume: bool, progress: bool,
+           interactive: bool, log) -> dict:
     torch.manual_seed(cfg.train.seed)
-    generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
-    generator, critic = generator.to(device), critic.to(device)
-    sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size,
-                          len(corpus.vocab), cfg.train.seed)
-    evaluator = TextEvaluator(corpus.ids, corpus.vocab, cfg.train.eval_samples, cfg.train.batch_size,
-                              cfg.train.seed, out / "samples", line_checks=_line_checks(cfg))
-    if corpus.heldout is not None and len(corpus.heldout) and not resume:
-        _log_real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, out, log)
-    vocab_dict = corpus.vocab.to_dict()
-    hooks = TrainerHooks(extra_state={"config": cfg.to_dict(), "vocab": vocab_dict},
+    parts = modality.build(cfg, device, out, resume=resume, progress=progress,
+                           interactive=interactive, log=log)
+    hooks = TrainerHooks(extra_state={"config": cfg.to_dict(), **parts.extra_state},
                          log=log, progress=progress)
-    trainer = Trainer(generator, critic, sampler, cfg.train, device, run_dir=out,
-                      evaluator=evaluator, hooks=hooks)
-
+    trainer = Trainer(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
+                      evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout)
     if resume:
         state, path = load_latest(out / CHECKPOINT_DIR, device, warn=log)
-        if state.get("vocab") != vocab_dict:
-            raise CheckpointError(f"the corpus now gives a different vocabulary than the run's "
-                                  f"({_vocab_difference(state.get('vocab'), vocab_dict)}); "
-                                  "resume with the corpus the run was trained on")
+        if parts.check_resume is not None:
+            parts.check_resume(state)
         trainer.load_state_dict(state)
         log(f"resuming {out} from {path.name} (step {trainer.step} of {cfg.train.iters})")
-    _write_json(out / "config.json", cfg.to_dict())
-    _write_json(out / "vocab.json", vocab_dict)
-
+    write_json(out / "config.json", cfg.to_dict())
+    for name, content in parts.files.items():
+        write_json(out / name, content)
     record = trainer.fit()
     return {"run_dir": str(out), "step": trainer.step, "last": record}
 
 
-def _line_checks(cfg: RunConfig) -> dict:
-    """The built-in grammar knows exactly which lines it can produce: log that share too."""
-    if cfg.data.corpus != "synthetic" or cfg.data.tokens != "char":
-        return {}
-    from textgan.data.synthetic import acceptance_rate
-    seq_len = cfg.model.seq_len
-    return {"grammar": lambda lines: acceptance_rate(lines, seq_len)}
+def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = False,
+             overrides: dict | None = None, progress: bool = True, interactive: bool = False,
+             log=print) -> dict:
+    """Train (or resume) a language-model run."""
+    from textgan.lm import LM
+    return train_run(LM, cfg, out, resume=resume, overrides=overrides, progress=progress,
+                     interactive=interactive, log=log)
 
 
-def _log_real_floor(evaluator, heldout, n: int, out: Path, log) -> None:
-    """JS of real held-out lines against the training corpus: the best a generator can hope for
-    (the original printed it as "validation set JSD")."""
-    floor = {k: round(v, 6) for k, v in evaluator.reference.js(np.asarray(heldout[:n])).items()}
-    _write_json(out / "floor.json", {"heldout_lines": int(min(n, len(heldout))), **floor})
-    log("real-data floor (" + f"{min(n, len(heldout))} held-out lines): "
-        + ", ".join(f"{k} {v:.4f}" for k, v in floor.items()))
-
-
-def _vocab_difference(old: dict | None, new: dict) -> str:
-    if not old:
-        return "the checkpoint has no vocabulary"
-    a, b = old.get("tokens", []), new.get("tokens", [])
-    if len(a) != len(b):
-        return f"{len(a)} tokens in the run, {len(b)} now"
-    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
-    if i is not None:
-        return f"token {i} is {a[i]!r} in the run, {b[i]!r} now"
-    return "its settings differ"
-
-
-def _write_json(path: Path, obj: dict) -> None:
+def write_json(path: Path, obj: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-
-
-def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str, heldout: str | None,
-                seq_len: int, max_lines: int, data_dir: str | None, download: bool, seed: int,
-                interactive: bool = False, log=print) -> dict:
-    """eval-lm: samples from a file (read exactly as the paper's evaluation) or generated from a run,
-    measured against a corpus's raw lines."""
-    from textgan.config import DataConfig
-    from textgan.data.corpus import corpus_lines
-    from textgan.data.text_io import read_lines
-    from textgan.evaluate import evaluate_text
-    from textgan.sample import load_generator, sample_lines
-
-    if (samples is None) == (run_dir is None):
-        raise ConfigError("give exactly one of --samples FILE or --run DIR")
-    if seq_len <= 0 or max_lines <= 0 or n <= 0:
-        raise ConfigError("--seq-len, --max-lines and -n must be positive")
-    if samples is not None:
-        from textgan.errors import CorpusError
-        try:
-            sample_text = read_lines(samples, max_lines=max_lines)
-        except FileNotFoundError:
-            raise CorpusError(f"no samples file at {samples}") from None
-        except OSError as e:
-            raise CorpusError(f"cannot read samples file {samples}: {e.strerror or e}") from None
-        if not sample_text:
-            raise CorpusError(f"samples file {samples} is empty")
-    else:
-        generator, vocab, _, step = load_generator(run_dir, None, "cpu", warn=log)
-        sample_text = sample_lines(generator, vocab, n, seed=seed)
-        log(f"generated {n} lines from {run_dir} at step {step}")
-    data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
-    lines = corpus_lines(data, progress=False, interactive=interactive)
-    if heldout is not None:
-        held = read_lines(heldout)
-    elif corpus == "billion-words":
-        held = corpus_lines(data, progress=False, split="heldout")  # the benchmark's own held-out shards
-    else:
-        held = None
-    result = evaluate_text(sample_text, lines, seq_len=seq_len, heldout_lines=held, seed=seed)
-    if corpus == "synthetic":
-        # The built-in grammar can tell exactly which generated lines it could have produced.
-        from textgan.data.synthetic import acceptance_rate
-        result["samples"]["grammar"] = acceptance_rate(sample_text, seq_len)
-        result["floor"]["grammar"] = None
-        result["higher_is_better"]["grammar"] = True
-    return result

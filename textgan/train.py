@@ -19,7 +19,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import torch
 from torch import nn
@@ -29,7 +29,8 @@ from textgan.checkpoint import (CHECKPOINT_DIR, capture_rng_state, checkpoint_na
                                 save_checkpoint)
 from textgan.config import TrainConfig
 from textgan.errors import NonFiniteError
-from textgan.losses import critic_loss, generator_loss, wasserstein_estimate
+from textgan.losses import (auxiliary_class_loss, objective_critic_loss, objective_generator_loss,
+                            uses_penalty, wasserstein_estimate)
 from textgan.penalty import penalty_and_norms
 
 # Quantities watched for non-finite values, in the order of the on-device stats vector.
@@ -45,10 +46,17 @@ class RealSampler(Protocol):
 Evaluator = Callable[[nn.Module, int], dict]
 
 
-def make_optimizer(params, cfg: TrainConfig, device: torch.device) -> torch.optim.Adam:
+def make_optimizer(params, cfg: TrainConfig, device: torch.device, lr: float | None = None):
+    """Adam (the paper) or RMSProp (the weight-clipping baseline).
+
+    RMSProp is PyTorch's with TensorFlow's decay 0.9 (`alpha`) and eps 1e-10; unlike TF1's it starts its
+    squared average at 0 rather than 1 and adds eps outside the root, so its first steps are larger."""
+    lr = cfg.lr if lr is None else lr
     # The fused kernel is one launch per step on CUDA; foreach is the fast path on CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
-    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-10, **fast)
+    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), **fast)
 
 
 def _autocast_factory(precision: str, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
@@ -95,10 +103,23 @@ class TrainerHooks:
 
 
 class Trainer:
+    """The loop of `cfg.objective` (textgan/losses.py).
+
+    Conditional models (AC-GAN) are recognised by `generator.n_classes > 0`: the generator is then
+    called as G(z, labels), the sampler supplies `next_labeled() -> (x, labels)`, and the critic's
+    `D(x, with_logits=True)` returns (scores, class logits); a plain `D(x)` (the penalty's call)
+    returns scores only.  `heldout` is a fixed set of real examples that training never sees, as a
+    re-iterable of batches in the critic's input form: each log records the critic's Wasserstein
+    estimate on it (`wasserstein_heldout`), beside the training batches' `wasserstein`."""
+
     def __init__(self, generator: nn.Module, critic: nn.Module, sampler: RealSampler,
                  cfg: TrainConfig, device: torch.device, run_dir: str | Path | None = None,
-                 evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None):
+                 evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None,
+                 heldout: Iterable[torch.Tensor] | None = None):
         self.G, self.D, self.sampler, self.cfg = generator, critic, sampler, cfg
+        self.heldout = heldout
+        self.n_classes = int(getattr(generator, "n_classes", 0) or 0)
+        self.penalised = uses_penalty(cfg.objective)
         self.device = device
         self.run_dir = Path(run_dir) if run_dir is not None else None
         if self.run_dir is not None:
@@ -117,7 +138,7 @@ class Trainer:
         elif device.type == "cpu":
             _keep_freed_memory()
         self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
-        self.opt_d = make_optimizer(self.D.parameters(), cfg, device)
+        self.opt_d = make_optimizer(self.D.parameters(), cfg, device, lr=cfg.critic_lr or cfg.lr)
         self.step = 0                       # generator iterations done
         self.elapsed = 0.0                  # training seconds before this process (resume)
         self.z_dim = generator.z_dim
@@ -126,33 +147,65 @@ class Trainer:
         self._reset_stats()
 
     # ------------------------------------------------------------ one iteration
-    def _fakes(self, n: int) -> torch.Tensor:
-        """n batches of generated samples [n, B, ...] from one generator call (no graph).
+    def _generate(self, n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        z = torch.randn(n, self.z_dim, device=self.device)
+        return self._G(z) if labels is None else self._G(z, labels)
+
+    def _random_labels(self, n: int) -> torch.Tensor | None:
+        if not self.n_classes:
+            return None
+        return torch.randint(self.n_classes, (n,), device=self.device)
+
+    def _fakes(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n batches of generated samples [n, B, ...] (and their labels [n, B]) from one call, no graph.
 
         The generator does not change during the critic steps, so one call for all of them gives the
         same samples as one call per step, with fewer and larger matrix products."""
         batch = self.cfg.batch_size
+        labels = self._random_labels(n * batch)
         with torch.no_grad(), self._autocast():
-            fake = self.G(torch.randn(n * batch, self.z_dim, device=self.device))
-        return fake.float().view(n, batch, *fake.shape[1:])
+            fake = self._generate(n * batch, labels)
+        fake = fake.float().view(n, batch, *fake.shape[1:])
+        return fake, None if labels is None else labels.view(n, batch)
+
+    def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.n_classes:
+            return self.sampler.next_labeled()
+        return self.sampler.next(), None
 
     def critic_step(self, fake: torch.Tensor | None = None) -> None:
         """One critic update; `fake` is this step's generated batch (drawn here when None)."""
-        real = self.sampler.next()
+        real, real_labels = self._real()
         if fake is None:
-            fake = self._fakes(1)[0]
+            fake = self._fakes(1)[0][0]
         fake = fake.to(real.dtype)
         batch = real.shape[0]
         with self._autocast():
             # Real and fake in one call: the critic has no coupling between samples (the penalty
             # relies on that too), so this is the two separate passes with larger matrix products.
-            scores = self._D(torch.cat([real, fake])).float()
+            both = torch.cat([real, fake])
+            if self.n_classes:
+                scores, logits = self._D(both, with_logits=True)
+            else:
+                scores, logits = self._D(both), None
+            scores = scores.float()
             d_real, d_fake = scores[:batch], scores[batch:]
-            gp, norms = penalty_and_norms(self.D, real, fake, weight=self.cfg.gp_weight)
-        loss = critic_loss(d_real, d_fake, gp)
+            if self.penalised:
+                gp, norms = penalty_and_norms(self.D, real, fake, weight=self.cfg.gp_weight,
+                                              one_sided=self.cfg.objective == "wgan-gp-one-sided")
+            else:
+                gp, norms = torch.zeros((), device=self.device), torch.zeros(1, device=self.device)
+        loss = objective_critic_loss(self.cfg.objective, d_real, d_fake, gp)
+        if logits is not None:
+            loss = loss + self.cfg.acgan_critic_weight * auxiliary_class_loss(logits[:batch].float(),
+                                                                              real_labels)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
+        if self.cfg.objective == "wgan-clip":
+            with torch.no_grad():
+                for p in self.D.parameters():
+                    p.clamp_(-self.cfg.clip_value, self.cfg.clip_value)
         with torch.no_grad():
             self._critic_sums += torch.stack([loss.detach(), wasserstein_estimate(d_real, d_fake).detach(),
                                               gp.detach(), norms.mean()])
@@ -161,9 +214,17 @@ class Trainer:
     def generator_step(self) -> None:
         # The critic's parameters need no gradient here: freezing them halves the backward.
         self.D.requires_grad_(False)
+        n = self.cfg.gen_batch_size or self.cfg.batch_size
+        labels = self._random_labels(n)
         with self._autocast():
-            fake = self._G(torch.randn(self.cfg.batch_size, self.z_dim, device=self.device))
-            loss = generator_loss(self._D(fake).float())
+            fake = self._generate(n, labels)
+            if labels is not None:
+                scores, logits = self._D(fake, with_logits=True)
+            else:
+                scores, logits = self._D(fake), None
+            loss = objective_generator_loss(self.cfg.objective, scores.float())
+            if logits is not None:
+                loss = loss + self.cfg.acgan_generator_weight * auxiliary_class_loss(logits.float(), labels)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -172,12 +233,43 @@ class Trainer:
             self._gen_sum += loss.detach()
             self._gen_count += 1
 
+    def _set_learning_rates(self) -> None:
+        """Linear decay to 0 over the run (the CIFAR-10 ResNet's schedule): a function of the step
+        alone, so resume needs no scheduler state."""
+        if self.cfg.lr_decay != "linear":
+            return
+        factor = max(0.0, 1.0 - self.step / self.cfg.iters)
+        for opt, base in ((self.opt_g, self.cfg.lr), (self.opt_d, self.cfg.critic_lr or self.cfg.lr)):
+            for group in opt.param_groups:
+                group["lr"] = base * factor
+
     def iteration(self) -> None:
-        fakes = self._fakes(self.cfg.critic_iters)
+        self._set_learning_rates()
+        fakes, _ = self._fakes(self.cfg.critic_iters)
         for i in range(self.cfg.critic_iters):
             self.critic_step(fakes[i])
         self.generator_step()
         self.step += 1
+
+    @torch.no_grad()
+    def heldout_estimate(self) -> float:
+        """E[D(held-out real)] - E[D(fake)] with fixed noise (a private generator: the training RNG
+        does not move), in chunks of the batch size."""
+        g = torch.Generator(device=self.device).manual_seed(self.cfg.seed * 104_729 + 17)
+        real_sum = fake_sum = 0.0
+        count = 0
+        for chunk in self.heldout:
+            n = chunk.shape[0]
+            count += n
+            z = torch.randn(n, self.z_dim, device=self.device, generator=g)
+            if self.n_classes:
+                labels = torch.randint(self.n_classes, (n,), device=self.device, generator=g)
+                fake = self.G(z, labels)
+            else:
+                fake = self.G(z)
+            real_sum += float(self.D(chunk.float()).float().sum())
+            fake_sum += float(self.D(fake.float()).float().sum())
+        return (real_sum - fake_sum) / count if count else float("nan")
 
     # ------------------------------------------------------------ statistics
     def _reset_stats(self) -> None:
@@ -191,11 +283,13 @@ class Trainer:
         c = (self._critic_sums / max(self._critic_count, 1)).tolist()
         g = float(self._gen_sum) / max(self._gen_count, 1)
         self._reset_stats()
+        # objectives without a penalty do not compute the input gradient: nothing to report
+        penalty, norm = (c[2], c[3]) if self.penalised else (None, None)
         return {"critic_loss": c[0], "generator_loss": g, "wasserstein": c[1],
-                "penalty": c[2], "grad_norm": c[3]}
+                "penalty": penalty, "grad_norm": norm}
 
     def _check_finite(self, stats: dict) -> None:
-        bad = [k for k in STATS if not math.isfinite(stats[k])]
+        bad = [k for k in STATS if stats.get(k) is not None and not math.isfinite(stats[k])]
         for name, net in (("generator", self.G), ("critic", self.D)):
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 bad.append(f"{name} parameters")
@@ -295,6 +389,8 @@ class Trainer:
         stats = self.read_stats()
         self._check_finite(stats)
         record = {"step": self.step, "time": round(self.elapsed + self._since_start(), 3), **stats}
+        if self.heldout is not None:
+            record["wasserstein_heldout"] = self.heldout_estimate()
         if self.evaluator is not None:
             record.update(self.evaluator(self.G, self.step))
         if self.run_dir is not None:
