@@ -219,3 +219,38 @@ def test_synthetic_run_logs_grammar_acceptance(tmp_path):
                         "--json"])
     assert evaluated.exit_code == 0, evaluated.output
     assert 0.0 <= json.loads(evaluated.stdout)["samples"]["grammar"] <= 1.0
+    r = json.loads(evaluated.stdout)
+    # the corpus holds lines out, so %-in-test and the grammar's floor are there (real lines: all accepted)
+    assert r["samples"]["in_test1"] is not None and r["floor"]["in_test1"] > 0.5
+    assert r["floor"]["grammar"] == 1.0
+    assert r["better"]["distinct1"] == "closer" and r["better"]["grammar"] == "higher"
+
+
+def test_failed_commands_leave_nothing_behind(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in (["--corpus", "nope.txt"], ["--corpus", str(corpus), "--dim", "0"],
+                 ["--corpus", str(corpus), "--out", "deep/er/run", "--max-lines", "3"]):
+        result = invoke(["train-lm", "--iters", "2", *TINY, *args])
+        assert result.exit_code == 2, result.output
+        errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and result.output.strip().splitlines()[-1] == errors[0]
+        assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []      # no runs/, no deep/
+    mine = tmp_path / "mine"
+    mine.mkdir()                                                   # the user's own empty directory stays
+    result = invoke(["train-lm", "--corpus", "nope.txt", "--out", str(mine), *TINY])
+    assert result.exit_code == 2 and mine.is_dir() and not any(mine.iterdir())
+
+
+def test_resume_needs_only_the_run_directory(corpus, tmp_path):
+    out = tmp_path / "run"
+    assert invoke(["train-lm", "--corpus", str(corpus), "--iters", "2", "--out", str(out), *TINY]).exit_code == 0
+    result = invoke(["train-lm", "--resume", "--out", str(out), "--iters", "4", "--quiet"])
+    assert result.exit_code == 0, result.output
+    steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4]
+    # a setting that may not change on resume is refused, naming it
+    result = invoke(["train-lm", "--resume", "--out", str(out), "--iters", "6", "--lr", "0.5", "--quiet"])
+    assert result.exit_code == 2 and "lr" in result.output
+    result = invoke(["train-lm", "--iters", "2", "--quiet"])
+    assert result.exit_code == 2 and "--corpus is required" in result.output

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from textgan.errors import CheckpointError, ConfigError
+from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.metrics.ngrams import NgramReference
 from textgan.runs import Modality, RunParts, resolve_conv, write_json
 from textgan.sample import generate_ids
@@ -40,7 +40,8 @@ class TextBatches:
 
     def __init__(self, ids: torch.Tensor, batch_size: int, vocab_size: int, seed: int):
         if ids.shape[0] < batch_size:
-            raise ValueError(f"the corpus has {ids.shape[0]} lines, fewer than the batch size {batch_size}")
+            raise CorpusError(f"the corpus has {ids.shape[0]} training lines, fewer than the batch size "
+                              f"{batch_size}; use more lines or a smaller --batch-size")
         self.ids, self.batch_size, self.vocab_size, self.seed = ids, batch_size, vocab_size, seed
         self.epoch, self.pos = 0, 0
         self._perm = self._permutation(0)
