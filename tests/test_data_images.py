@@ -260,6 +260,8 @@ def test_folder_classes_resize_crop_and_cache(tmp_path):
     wide.paste((0, 255, 0), (16, 0, 48, 32))
     wide.save(root / "dogs" / "wide.png")
     (root / "dogs" / "notes.txt").write_text("not an image")
+    (root / "dogs" / "._d0.JPG").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")   # skipped
+    png(root / ".thumbs" / "t.png", 8, 8)                                                   # skipped
     data = load_folder(root, 32, progress=False)
     assert data.classes == ("cats", "dogs") and data.scale == "symmetric"
     assert len(data.train) + len(data.heldout) == 7 and len(data.heldout) == 0   # a tenth of 7 -> 0

@@ -20,7 +20,8 @@ def test_eight_gaussians():
     x = s.next()
     assert x.shape == (4096, 2) and x.dtype == torch.float32
     modes = toy_modes("8gaussians")
-    expected = [(2 * math.cos(k * math.pi / 4) / 1.414, 2 * math.sin(k * math.pi / 4) / 1.414) for k in range(8)]
+    expected = [(2 * math.cos(k * math.pi / 4) / 1.414, 2 * math.sin(k * math.pi / 4) / 1.414)
+                for k in range(8)]
     assert torch.allclose(modes.points, torch.tensor(expected), atol=1e-6)
     assert modes.std == pytest.approx(0.02 / 1.414)
     dist, idx = nearest(x, modes.points)
@@ -69,7 +70,8 @@ def test_swissroll():
     assert r.mean().item() == pytest.approx(3 * math.pi, rel=0.03)
     modes = toy_modes("swissroll")
     assert modes.kind == "curve" and modes.std == pytest.approx(0.25 / 7.5)
-    assert torch.allclose(modes.points[0].double(), torch.tensor([0.0, -1.5 * math.pi], dtype=torch.float64) / 7.5, atol=1e-6)
+    start = torch.tensor([0.0, -1.5 * math.pi], dtype=torch.float64) / 7.5      # t = 1.5 pi
+    assert torch.allclose(modes.points[0].double(), start, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["8gaussians", "25gaussians", "swissroll"])

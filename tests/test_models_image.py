@@ -244,10 +244,10 @@ def test_tflib_initialisation():
     d = 16
     g, c = ResNet32Generator(dim=d), ResNet32Critic(dim=d)
     # he conv 3x3 d->d: s = sqrt(4 / (9d + 9d)); Glorot 1x1 shortcut: s = sqrt(2 / (d + d))
-    w = g.blocks[0].conv1.weight
-    assert w.abs().max() <= _bound(math.sqrt(4 / (18 * d))) and w.abs().max() > 0.9 * _bound(math.sqrt(4 / (18 * d)))
-    w = g.blocks[0].shortcut.weight
-    assert w.abs().max() <= _bound(math.sqrt(2 / (2 * d))) and w.abs().max() > 0.8 * _bound(math.sqrt(2 / (2 * d)))
+    b = _bound(math.sqrt(4 / (18 * d)))
+    assert 0.9 * b < g.blocks[0].conv1.weight.abs().max() <= b
+    b = _bound(math.sqrt(2 / (2 * d)))
+    assert 0.8 * b < g.blocks[0].shortcut.weight.abs().max() <= b
     w = g.out.weight                                     # Glorot, d -> 3, k 3
     assert w.abs().max() <= _bound(math.sqrt(2 / (9 * d + 27)))
     w = g.inp.weight                                     # Linear Glorot

@@ -16,8 +16,9 @@ Sources:
 - an image folder: every .png/.jpg/.jpeg under it (recursively, sorted), RGB, the shorter side
   resized to `size` (bicubic) and centre-cropped to size x size (32 or 64).  When every image lies
   in a first-level sub-folder and there are at least two, the sub-folder names are the classes
-  (sorted; labels are their indices).  Held out: a seeded 1% of the images, at least 500 but at
-  most a tenth.  Decoded folders are cached as one .npy (textgan/data/cache.py: key = root, size
+  (sorted; labels are their indices).  Hidden files and folders (".name") are skipped.  Held
+  out: a seeded 1% of the images, at least 500 but at most a tenth.  Decoded folders are cached
+  as one .npy (textgan/data/cache.py: key = root, size
   and every file's path/size/mtime) and memory-mapped on reload.
 
 Training tensors (`to_float`): MNIST x / 255 in [0, 1] ("unit"); CIFAR-10 and folders
@@ -386,7 +387,8 @@ def find_cifar10(data_dir: str | Path | None) -> Path | None:
 
 def load_cifar10(data_dir: str | Path | None = None, *, download: bool = False,
                  progress: bool = True) -> ImageData:
-    """CIFAR-10 as uint8 [N, 3, 32, 32] with labels: train 50k (data_batch_1..5), held-out 10k (test_batch)."""
+    """CIFAR-10 as uint8 [N, 3, 32, 32] with labels: train 50k (data_batch_1..5), held-out 10k
+    (test_batch)."""
     root = find_cifar10(data_dir)
     if root is None:
         if not download:
@@ -410,7 +412,11 @@ def load_cifar10(data_dir: str | Path | None = None, *, download: bool = False,
 # ----------------------------------------------------------------------------- image folders
 
 def list_images(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    """Image files under root, sorted; hidden files and folders (".name", e.g. macOS "._x.jpg"
+    resource forks or .ipynb_checkpoints/) are skipped."""
+    return sorted(p for p in root.rglob("*")
+                  if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def folder_classes(root: Path, files: list[Path]) -> tuple[tuple[str, ...] | None, np.ndarray | None]:
@@ -476,10 +482,9 @@ def load_folder(path: str | Path, size: int = 64, *, seed: int = 0, progress: bo
         for i, p in enumerate(tqdm(files, desc=f"decoding {root.name}", unit="img", disable=not progress)):
             images[i] = load_image(p, size)
         if cache.cache_enabled():
-            # the cache entry's second array slot holds the labels (meta says so)
-            stored = cache.store(key, images, labels, {"kind": "image-folder", "root": str(root),
-                                                       "size": size, "classes": classes,
-                                                       "second_array": "labels"})
+            # labels are not stored: they follow from the file paths, which are part of the key
+            stored = cache.store(key, images, None, {"kind": "image-folder", "root": str(root),
+                                                     "size": size, "classes": classes})
             if stored is not None:
                 images = np.load(stored / "ids.npy", mmap_mode="r")
     held = heldout_positions(len(files), seed)

@@ -108,7 +108,8 @@ class EightGaussians(_ToySampler):
 
     def _draw(self, g: torch.Generator) -> Tensor:
         which = torch.randint(0, 8, (self.batch_size,), generator=g)
-        pts = torch.randn(self.batch_size, 2, generator=g, dtype=torch.float64) * STD_8 + eight_centres()[which]
+        noise = torch.randn(self.batch_size, 2, generator=g, dtype=torch.float64) * STD_8
+        pts = noise + eight_centres()[which]
         return pts.float() / DIV_8
 
 
@@ -131,7 +132,8 @@ class TwentyFiveGaussians(_ToySampler):
                  n_points: int = N_25):
         super().__init__(batch_size, seed, device)
         if n_points % 25 or n_points < batch_size:
-            raise ConfigError(f"25gaussians needs a multiple of 25 points, at least one batch; got {n_points}")
+            raise ConfigError(f"25gaussians needs a multiple of 25 points, at least one batch; "
+                              f"got {n_points}")
         self.n_points = n_points
         self.data = self._make(self.seed).to(self.device)
         self.n_batches = n_points // batch_size

@@ -1,4 +1,5 @@
-"""The image networks of Gulrajani et al. (2017), as in their code (github.com/igul222/improved_wgan_training).
+"""The image networks of Gulrajani et al. (2017), as in their code
+(github.com/igul222/improved_wgan_training).
 
     kind            file                  generator                          critic               DIM
     "mnist"         gan_mnist.py          MnistGenerator  -> [B,1,28,28] in [0,1]   MnistCritic     64
@@ -31,7 +32,8 @@ Normalisation:
 
 Initialisation as tflib: weights U(+-sqrt(3)*s), biases 0, with s by layer kind:
   Linear (glorot)              s = sqrt(2 / (fan_in + fan_out))
-  Conv2D, he_init=True         s = sqrt(4 / (fan_in + fan_out)),  fan_in = C_in k^2, fan_out = C_out k^2 / stride^2
+  Conv2D, he_init=True         s = sqrt(4 / (fan_in + fan_out)),
+                               fan_in = C_in k^2, fan_out = C_out k^2 / stride^2
   Conv2D, he_init=False        s = sqrt(2 / (fan_in + fan_out))
   Deconv2D (stride 2)          the same with fan_in = C_in k^2 / 4, fan_out = C_out k^2
 Convolutions default to he_init=True in tflib; the original passes he_init=False for residual
@@ -436,4 +438,5 @@ def build_image_models(kind: str, size: int | None = None, channels: int | None 
         return (ResNet32Generator(dim=dim, channels=channels, conditional=conditional, n_classes=n_classes),
                 ResNet32Critic(dim=dim, channels=channels, conditional=conditional, n_classes=n_classes,
                                norm=norm))
-    return ResNet64Generator(dim=dim, channels=channels), ResNet64Critic(dim=dim, channels=channels, norm=norm)
+    return (ResNet64Generator(dim=dim, channels=channels),
+            ResNet64Critic(dim=dim, channels=channels, norm=norm))
