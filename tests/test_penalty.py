@@ -157,7 +157,7 @@ def test_seeded_penalty_is_reproducible():
 
 def test_differentiable_wrt_critic_not_generator():
     torch.manual_seed(0)
-    gen, critic = ToyGenerator(data_dim=3, z_dim=4), ToyCritic(data_dim=3)
+    gen, critic = ToyGenerator(data_dim=3, z_dim=4, dim=64), ToyCritic(data_dim=3, dim=64)
     real = torch.randn(16, 3)
     fake = gen(torch.randn(16, 4))
     assert fake.requires_grad
@@ -166,7 +166,7 @@ def test_differentiable_wrt_critic_not_generator():
     grads = {n: q.grad for n, q in critic.named_parameters()}
     # The last bias shifts D but not its input gradient, so the penalty ignores it; in a ReLU
     # net the input gradient is piecewise constant in the other biases, so theirs are 0.
-    assert grads.pop("net.4.bias") is None
+    assert grads.pop("net.6.bias") is None
     assert all(g is not None and torch.isfinite(g).all() for g in grads.values())
     assert all(g.abs().sum() > 0 for n, g in grads.items() if n.endswith("weight"))
     assert all(q.grad is None for q in gen.parameters())

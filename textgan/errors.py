@@ -9,6 +9,10 @@ class CorpusError(TextganError):
     """A corpus is missing, empty, unreadable or not text."""
 
 
+class DataError(CorpusError):
+    """An image data set is missing, damaged, unsafe or unreadable."""
+
+
 class CheckpointError(TextganError):
     """A checkpoint is missing, damaged, unsafe, or does not fit the run."""
 
