@@ -4,6 +4,7 @@
     textgan sample   --run DIR | --checkpoint FILE  -n N
     textgan eval-lm  --samples FILE | --run DIR  --corpus NAME|PATH [--json]
     textgan corpora  [list | show NAME | prepare NAME]
+    textgan report   RUN_DIR [RUN_DIR ...] --out DIR
 """
 from __future__ import annotations
 
@@ -225,6 +226,20 @@ def corpora_prepare(name, seq_len, max_lines, tokens, data_dir, download):
     from textgan.data.corpus import prepare_corpus
     data = DataConfig(corpus=name, tokens=tokens, max_lines=max_lines, data_dir=data_dir, download=download)
     click.echo(prepare_corpus(data, seq_len))
+
+
+# ---------------------------------------------------------------- report
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory for the PNG plots and index.html.")
+@friendly_errors
+def report(run_dirs, out_dir):
+    """Plots (metrics, Wasserstein estimate on training and held-out data, losses, penalty, gradient
+    norm; by iteration and by time) and one HTML page for one or more runs, also while they train."""
+    from textgan.report import write_report
+    index = write_report([Path(d) for d in run_dirs], Path(out_dir))
+    click.echo(f"wrote {index}")
 
 
 def _write_text(path: str, text: str) -> None:

@@ -285,7 +285,8 @@ def _plot_group(path: Path, title: str, keys: list[str], unit: str, runs: list[R
     w, h = PANEL_PX
     fig = Figure(figsize=(w * len(keys) / _DPI, h / _DPI), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    # training and held-out estimates on one scale, so that overfitting shows as the curves separating
+    axes = fig.subplots(1, len(keys), squeeze=False, sharey=keys == ["wasserstein", "wasserstein_heldout"])[0]
     scale = time_unit[1] if x == "time" else 1.0
     any_floor = False
     for ax, key in zip(axes, keys):
