@@ -1,7 +1,9 @@
 """Command line: maps options onto configs, calls textgan, prints.  No logic of its own.
 
     textgan train-lm --corpus NAME|PATH [--preset paper|small] [...]
-    textgan sample   --run DIR | --checkpoint FILE  -n N
+    textgan train-image --dataset NAME|PATH [--preset paper|small] [...]
+    textgan sample   --run DIR | --checkpoint FILE  -n N  [--out FILE.png | DIR/] [--class K]
+    textgan eval-image --run DIR [--json]
     textgan eval-lm  --samples FILE | --run DIR  --corpus NAME|PATH [--json]
     textgan corpora  [list | show NAME | prepare NAME]
     textgan report   RUN_DIR [RUN_DIR ...] --out DIR
@@ -131,23 +133,108 @@ def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_w
             click.echo(f"  {line}")
 
 
+# ---------------------------------------------------------------- train-image
+@main.command("train-image")
+@click.option("--dataset", default=None, help="8gaussians, 25gaussians, swissroll, mnist, cifar10, or the "
+              "PATH of an image folder; not needed with --resume.")
+@click.option("--preset", type=click.Choice(["paper", "small"]), default=None,
+              help="paper (default): the paper's settings for the data set; small: a CPU setting.")
+@click.option("--iters", type=int, help="Total generator iterations of the run.")
+@click.option("--critic-iters", type=int, help="Critic steps per generator step (paper: 5).")
+@click.option("--batch-size", type=int, help="Batch size.")
+@click.option("--lr", type=float, help="Learning rate.")
+@click.option("--gp-weight", type=float, help="Gradient penalty weight lambda (toy 0.1, images 10).")
+@OBJECTIVE_OPTIONS
+@click.option("--critic-norm", type=click.Choice(["none", "layer", "batch"]), default=None,
+              help="Critic normalisation (paper: none; 64 px folders: layer).")
+@click.option("--dim", type=int, help="DIM of both networks.")
+@click.option("--size", type=int, help="Image side for folders: 32 (CIFAR ResNet) or 64 (64x64 ResNet, "
+              "default).")
+@click.option("--conditional/--unconditional", default=None,
+              help="AC-GAN on the class labels (cifar10, or a 32 px folder of class sub-folders).")
+@click.option("--eval-every", type=int, help="Log, evaluate, sample and checkpoint every N iterations.")
+@click.option("--seed", type=int, help="Random seed (default 1).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory (default runs/DATASET-TIME).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out up to --iters.")
+@click.option("--device", default=None, help="auto (default), cpu, cuda or cuda:N.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where mnist/cifar10 live (default $TEXTGAN_DATA_DIR or ~/.cache/textgan).")
+@click.option("--download/--no-download", default=None, help="Download mnist or cifar10 if absent.")
+@click.option("--max-examples", type=int, help="Use only the first N training images.")
+@click.option("--on-nonfinite", type=click.Choice(["stop", "rollback"]), default=None,
+              help="On a NaN/inf: stop (default) or roll back to the last good checkpoint.")
+@click.option("--inception-weights", type=click.Path(dir_okay=False), default=None,
+              help="InceptionV3 weights for inception_score/fid (default $TEXTGAN_INCEPTION_WEIGHTS).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def train_image(dataset, preset, iters, critic_iters, batch_size, lr, gp_weight, objective, clip_value,
+                critic_lr, critic_norm, dim, size, conditional, eval_every, seed, out, resume, device,
+                data_dir, download, max_examples, on_nonfinite, inception_weights, quiet):
+    """Train WGAN-GP on the paper's toy data, MNIST, CIFAR-10 or an image folder."""
+    from textgan.config import make_image_config
+    from textgan.errors import ConfigError
+    from textgan.image import train_image as run
+
+    if dataset is None and not resume:
+        raise ConfigError("--dataset is required (or --resume --out RUN_DIR to continue a run)")
+    overrides = dict(dataset=dataset, iters=iters, critic_iters=critic_iters, batch_size=batch_size, lr=lr,
+                     gp_weight=gp_weight, objective=objective, clip_value=clip_value, critic_lr=critic_lr,
+                     critic_norm=critic_norm, dim=dim, size=size, conditional=conditional,
+                     eval_every=eval_every, seed=seed, device=device, data_dir=data_dir, download=download,
+                     max_examples=max_examples, on_nonfinite=on_nonfinite,
+                     inception_weights=inception_weights)
+    if resume:
+        cfg = None
+        overrides["preset"] = preset
+    else:
+        cfg = make_image_config(dataset, preset or "paper",
+                                **{k: v for k, v in overrides.items() if k != "dataset"})
+    summary = run(cfg, out, resume=resume, overrides=overrides, progress=not quiet,
+                  interactive=sys.stdin.isatty(), log=_log)
+    last = summary["last"] or {}
+    keys = ("w1", "modes", "within_3sigma", "classifier_score", "fd", "inception_score", "fid",
+            "wasserstein_heldout")
+    click.echo(f"run {summary['run_dir']}: step {summary['step']}"
+               + "".join(f", {k} {last[k]}" if isinstance(last[k], int) else f", {k} {last[k]:.4f}"
+                         for k in keys if isinstance(last.get(k), (int, float))))
+    pictures = sorted((Path(summary["run_dir"]) / "samples").glob("samples_*.png"))
+    if pictures:
+        click.echo(f"samples at step {summary['step']}: {pictures[-1]}")
+
+
 # ---------------------------------------------------------------- sample
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Run directory (newest good checkpoint).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), help="A checkpoint file.")
-@click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of lines.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("-n", "--num", "n", type=int, default=64, show_default=True,
+              help="Number of lines (text) or images.")
+@click.option("--out", "out_file", type=click.Path(),
+              help="Write to FILE instead of stdout; image runs: FILE.png (one grid) or DIR/ (N files).")
+@click.option("--class", "class_", type=int, default=None,
+              help="Image runs trained with --conditional: samples of class K only (default: one row "
+                   "per class).")
 @click.option("--seed", type=int, default=None, help="Noise seed (default: random).")
 @click.option("--device", default="auto", show_default=True)
 @friendly_errors
-def sample(run_dir, checkpoint, n, out_file, seed, device):
-    """Print or write N generated lines (argmax per position, padding stripped)."""
+def sample(run_dir, checkpoint, n, out_file, class_, seed, device):
+    """Print or write N generated lines (argmax per position, padding stripped), or write image samples."""
     from textgan.errors import ConfigError
     from textgan.runs import resolve_device
     from textgan.sample import load_generator, sample_lines
 
     if n <= 0:
         raise ConfigError(f"-n must be positive, got {n}")
+    if _run_kind(run_dir, checkpoint) == "image":
+        from textgan.checkpoint import find_checkpoint
+        from textgan.image import sample_image_run
+        if not out_file:
+            raise ConfigError("image samples need --out FILE.png (one grid) or --out DIR/ (N files)")
+        state, path = find_checkpoint(run_dir, checkpoint, map_location="cpu", warn=_log)
+        _log(sample_image_run(state, path, n=n, out=out_file, class_=class_, seed=seed,
+                              device=resolve_device(device)) + f" (step {int(state['step'])})")
+        return
+    if class_ is not None:
+        raise ConfigError("--class is for image runs trained with --conditional")
     generator, vocab, _, step = load_generator(run_dir, checkpoint, resolve_device(device), warn=_log)
     lines = sample_lines(generator, vocab, n, seed=seed)
     text = "".join(line + "\n" for line in lines)
@@ -156,6 +243,42 @@ def sample(run_dir, checkpoint, n, out_file, seed, device):
         _log(f"wrote {len(lines)} lines from step {step} to {out_file}")
     else:
         click.echo(text, nl=False)
+
+
+def _run_kind(run_dir, checkpoint) -> str:
+    """lm or image: from the run's config.json, or from the checkpoint's config."""
+    if checkpoint is None and run_dir is not None:
+        try:
+            return json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8")).get("kind", "lm")
+        except (OSError, ValueError, AttributeError):
+            return "lm"             # the checkpoint loader reports what is missing
+    if checkpoint is not None:
+        from textgan.checkpoint import load_checkpoint
+        try:
+            return (load_checkpoint(checkpoint).get("config") or {}).get("kind", "lm")
+        except TextganError:
+            return "lm"
+    return "lm"
+
+
+# ---------------------------------------------------------------- eval-image
+@main.command("eval-image")
+@click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False), help="An image run.")
+@click.option("-n", "--num", "n", type=int, default=None,
+              help="Samples to generate (default: the run's evaluation size).")
+@click.option("--inception-weights", type=click.Path(dir_okay=False), default=None,
+              help="InceptionV3 weights for inception_score/fid (default $TEXTGAN_INCEPTION_WEIGHTS).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def eval_image(run_dir, n, inception_weights, device, as_json):
+    """The run's newest generator through its metrics, beside the real-data floor and the better direction."""
+    from textgan.image import evaluate_image_run, format_image_eval
+    from textgan.runs import resolve_device
+
+    result = evaluate_image_run(run_dir, n=n, inception_weights=inception_weights,
+                                device=resolve_device(device), log=_log)
+    click.echo(json.dumps(result) if as_json else format_image_eval(result))
 
 
 # ---------------------------------------------------------------- eval-lm

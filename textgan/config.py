@@ -209,3 +209,216 @@ def validate_train(t: TrainConfig) -> None:
         raise ConfigError("critic_lr, gen_batch_size and heldout_samples must be zero or positive")
     if not (0 <= t.beta1 < 1 and 0 <= t.beta2 < 1):
         raise ConfigError(f"Adam betas must lie in [0, 1), got ({t.beta1}, {t.beta2})")
+
+
+# ============================================================================ images
+# The image modality (textgan/image.py): its own run config beside RunConfig, sharing TrainConfig.
+
+TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
+IMAGE_ARCHS = ("toy", "mnist", "cifar-resnet", "resnet64")
+CRITIC_NORMS = ("none", "layer", "batch")
+
+
+@dataclass
+class ImageModelConfig:
+    arch: str = "toy"                  # toy | mnist | cifar-resnet | resnet64
+    dim: int = 512                     # DIM of both networks
+    z_dim: int = 2                     # generator noise size (toy 2, images 128)
+    size: int = 0                      # image side (28 mnist, 32 cifar-resnet, 64 resnet64; 0 toy)
+    channels: int = 0                  # set from the data (1 MNIST, 3 colour; 0 toy)
+    conditional: bool = False          # AC-GAN (cifar-resnet only)
+    n_classes: int = 0                 # set from the data's classes when conditional
+    critic_norm: str = "none"          # none | layer | batch
+
+
+@dataclass
+class ImageDataConfig:
+    dataset: str = "8gaussians"        # 8gaussians | 25gaussians | swissroll | mnist | cifar10 | PATH
+    data_dir: str | None = None        # where mnist / cifar10 live (None: the cache)
+    download: bool = False
+    max_examples: int = 0              # training images to use (0: all)
+    inception_weights: str | None = None  # Inception weights for IS/FID (None: $TEXTGAN_INCEPTION_WEIGHTS)
+
+
+@dataclass
+class ImageRunConfig:
+    model: ImageModelConfig = field(default_factory=ImageModelConfig)
+    data: ImageDataConfig = field(default_factory=ImageDataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    preset: str = "paper"
+    kind: str = "image"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ImageRunConfig":
+        def build(kind, values):
+            known = {f.name for f in fields(kind)}
+            return kind(**{k: v for k, v in (values or {}).items() if k in known})
+        return cls(model=build(ImageModelConfig, d.get("model")),
+                   data=build(ImageDataConfig, d.get("data")),
+                   train=build(TrainConfig, d.get("train")),
+                   preset=d.get("preset", "paper"))
+
+
+def image_family(dataset: str, size: int | None = None) -> str:
+    """Which preset table a data set uses: toy | mnist | cifar10 | folder-32 | folder-64."""
+    name = str(dataset).lower()
+    if name in TOY_DATASETS:
+        return "toy"
+    if name == "mnist":
+        return "mnist"
+    if name in ("cifar10", "cifar-10"):
+        return "cifar10"
+    return "folder-32" if size == 32 else "folder-64"
+
+
+_CIFAR_PAPER = {   # gan_cifar_resnet.py
+    "model": {"arch": "cifar-resnet", "dim": 128, "z_dim": 128, "size": 32, "critic_norm": "none"},
+    "train": {"iters": 100_000, "critic_iters": 5, "batch_size": 64, "gen_batch_size": 128,
+              "gp_weight": 10.0, "lr": 2e-4, "beta1": 0.0, "beta2": 0.9, "lr_decay": "linear",
+              "eval_every": 1000, "eval_samples": 50_000, "heldout_samples": 10_000},
+}
+_CIFAR_SMALL = {
+    "model": {**_CIFAR_PAPER["model"], "dim": 32},
+    # the paper's optimiser; DIM 32 and 1,000-sample metrics to stay within minutes on a CPU
+    "train": {**_CIFAR_PAPER["train"], "iters": 500, "eval_every": 100, "eval_samples": 1000,
+              "heldout_samples": 500},
+}
+
+# Per data-set family: "paper" is the setting of the paper's code (DESIGN.md), "small" a CPU setting.
+IMAGE_PRESETS: dict[str, dict[str, dict[str, dict]]] = {
+    "toy": {   # gan_toy.py
+        "paper": {
+            "model": {"arch": "toy", "dim": 512, "z_dim": 2, "size": 0, "critic_norm": "none"},
+            "train": {"iters": 100_000, "critic_iters": 5, "batch_size": 256, "gp_weight": 0.1,
+                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 100,
+                      "eval_samples": 1000, "heldout_samples": 1000},
+        },
+        "small": {  # the same networks and optimiser, fewer iterations, sparser evaluation
+            "model": {"arch": "toy", "dim": 512, "z_dim": 2, "size": 0, "critic_norm": "none"},
+            "train": {"iters": 3000, "critic_iters": 5, "batch_size": 256, "gp_weight": 0.1,
+                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 250,
+                      "eval_samples": 1000, "heldout_samples": 1000},
+        },
+    },
+    "mnist": {   # gan_mnist.py
+        "paper": {
+            "model": {"arch": "mnist", "dim": 64, "z_dim": 128, "size": 28, "critic_norm": "none"},
+            "train": {"iters": 200_000, "critic_iters": 5, "batch_size": 50, "gp_weight": 10.0,
+                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 100,
+                      "eval_samples": 10_000, "heldout_samples": 10_000},
+        },
+        "small": {
+            "model": {"arch": "mnist", "dim": 32, "z_dim": 128, "size": 28, "critic_norm": "none"},
+            "train": {"iters": 2000, "critic_iters": 5, "batch_size": 50, "gp_weight": 10.0,
+                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 200,
+                      "eval_samples": 1000, "heldout_samples": 500},
+        },
+    },
+    "cifar10": {"paper": _CIFAR_PAPER, "small": _CIFAR_SMALL},
+    "folder-32": {"paper": _CIFAR_PAPER, "small": _CIFAR_SMALL},   # 32 px folders: the CIFAR ResNet
+    "folder-64": {   # gan_64x64.py, Good generator / critic with layer norm
+        "paper": {
+            "model": {"arch": "resnet64", "dim": 64, "z_dim": 128, "size": 64, "critic_norm": "layer"},
+            "train": {"iters": 200_000, "critic_iters": 5, "batch_size": 64, "gp_weight": 10.0,
+                      "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "eval_every": 1000,
+                      "eval_samples": 10_000, "heldout_samples": 1000},
+        },
+        "small": {
+            "model": {"arch": "resnet64", "dim": 16, "z_dim": 128, "size": 64, "critic_norm": "layer"},
+            "train": {"iters": 300, "critic_iters": 5, "batch_size": 32, "gp_weight": 10.0,
+                      "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "eval_every": 100,
+                      "eval_samples": 500, "heldout_samples": 256},
+        },
+    },
+}
+IMAGE_PRESET_NAMES = ("paper", "small")
+
+
+def make_image_config(dataset: str, preset: str = "paper", **overrides) -> ImageRunConfig:
+    """The family's preset (by data set and size), then the objective's settings, then explicit
+    overrides (`section__field=value` or plain field names looked up in model, data, train)."""
+    from textgan.errors import ConfigError
+    if preset not in IMAGE_PRESET_NAMES:
+        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(IMAGE_PRESET_NAMES)}")
+    family = image_family(dataset, overrides.get("size"))
+    cfg = ImageRunConfig(preset=preset)
+    cfg.data.dataset = str(dataset)
+    for section, values in IMAGE_PRESETS[family][preset].items():
+        for k, v in values.items():
+            setattr(getattr(cfg, section), k, v)
+    apply_objective(cfg.train, overrides.pop("objective", None))
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        try:
+            set_field(cfg, key, value)
+        except KeyError:
+            raise ConfigError(f"unknown image config field {key!r}") from None
+    return cfg
+
+
+def _expected_size(cfg: ImageRunConfig) -> tuple[int, ...] | None:
+    name = cfg.data.dataset.lower()
+    if name in TOY_DATASETS:
+        return (0,)
+    if name == "mnist":
+        return (28,)
+    if name in ("cifar10", "cifar-10"):
+        return (32,)
+    return None
+
+
+def validate_image_config(cfg: ImageRunConfig) -> None:
+    """Refuse image settings that cannot train, with one line saying which and why."""
+    from pathlib import Path
+
+    from textgan.errors import ConfigError
+
+    m, d, t = cfg.model, cfg.data, cfg.train
+    name = d.dataset.lower()
+    known = TOY_DATASETS + ("mnist", "cifar10", "cifar-10")
+    if name not in known and not Path(d.dataset).expanduser().is_dir():
+        raise ConfigError(f"unknown dataset {d.dataset!r}: use {', '.join(TOY_DATASETS)}, mnist, cifar10 "
+                          "or the PATH of an image folder")
+    if m.arch not in IMAGE_ARCHS:
+        raise ConfigError(f"image model must be one of {', '.join(IMAGE_ARCHS)}, got {m.arch!r}")
+    if m.critic_norm not in CRITIC_NORMS:
+        raise ConfigError(f"--critic-norm must be one of {', '.join(CRITIC_NORMS)}, got {m.critic_norm!r}")
+    positive = {"--dim": m.dim, "z_dim": m.z_dim, "--iters": t.iters, "--critic-iters": t.critic_iters,
+                "--batch-size": t.batch_size, "--lr": t.lr, "eval samples": t.eval_samples}
+    for opt, value in positive.items():
+        if not value > 0:
+            raise ConfigError(f"{opt} must be positive, got {value}")
+    if d.max_examples < 0:
+        raise ConfigError(f"--max-examples must be zero (all) or positive, got {d.max_examples}")
+    want = _expected_size(cfg)
+    if want is None:
+        if m.size not in (32, 64):
+            raise ConfigError(f"--size must be 32 or 64 for an image folder, got {m.size}")
+    elif m.size not in want and not (want == (0,) and m.size == 0):
+        what = "the toy data sets are 2-D points and take no --size" if want == (0,) else \
+            f"{d.dataset} images are {want[0]}x{want[0]}"
+        raise ConfigError(f"bad --size {m.size}: {what}")
+    arch_size = {"toy": 0, "mnist": 28, "cifar-resnet": 32, "resnet64": 64}[m.arch]
+    if arch_size != m.size:
+        raise ConfigError(f"the {m.arch} networks work at size {arch_size or 'none (2-D points)'}, "
+                          f"not {m.size}")
+    if (m.arch == "toy") != (name in TOY_DATASETS):
+        raise ConfigError(f"the {m.arch} networks do not fit data set {d.dataset!r}")
+    if m.conditional and m.arch != "cifar-resnet":
+        raise ConfigError("--conditional (AC-GAN) needs the CIFAR ResNet: cifar10 or a 32 px "
+                          "folder of class sub-folders")
+    if t.eval_every < 0 or t.checkpoint_every < 0:
+        raise ConfigError("--eval-every and the checkpoint interval must be zero or positive")
+    if t.gp_weight < 0:
+        raise ConfigError(f"--gp-weight must be zero or positive, got {t.gp_weight}")
+    if t.precision not in ("fp32", "bf16"):
+        raise ConfigError(f"--precision must be fp32 or bf16, got {t.precision!r}")
+    if t.on_nonfinite not in ("stop", "rollback"):
+        raise ConfigError(f"on_nonfinite must be stop or rollback, got {t.on_nonfinite!r}")
+    if name == "25gaussians" and t.batch_size > 100_000:
+        raise ConfigError(f"--batch-size must be at most 100000 for 25gaussians, got {t.batch_size}")
+    validate_train(t)

@@ -32,7 +32,7 @@ from textgan.train import Trainer, TrainerHooks
 
 # Settings that may change when a run is resumed; everything else must match.
 RESUMABLE = {"iters", "eval_every", "checkpoint_every", "keep_checkpoints", "device", "on_nonfinite",
-             "compile", "conv", "data_dir", "download"}
+             "compile", "conv", "data_dir", "download", "inception_weights"}
 
 
 @dataclass

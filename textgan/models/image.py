@@ -413,11 +413,12 @@ def _check_sizes(**sizes: int) -> None:
 
 def build_image_models(kind: str, size: int | None = None, channels: int | None = None,
                        dim: int | None = None, conditional: bool = False, n_classes: int = 10,
-                       norm: str | None = None) -> tuple[nn.Module, nn.Module]:
+                       norm: str | None = None, z_dim: int | None = None) -> tuple[nn.Module, nn.Module]:
     """(generator, critic) of `kind` (toy | mnist | cifar-resnet | resnet64) with the paper's DIM
     and critic normalisation unless given.  `size`/`channels` are checked against the kind (mnist:
     28 and 1; cifar-resnet: 32; resnet64: 64; toy ignores them: its data are [B, 2]).  Only
-    cifar-resnet can be conditional (the AC-GAN of the paper)."""
+    cifar-resnet can be conditional (the AC-GAN of the paper).  `z_dim`: the noise size (toy 2,
+    others 128 unless given)."""
     if kind not in KINDS:
         raise ConfigError(f"image model must be one of {', '.join(KINDS)}, got {kind!r}")
     dim = DEFAULT_DIM[kind] if dim is None else dim
@@ -425,18 +426,19 @@ def build_image_models(kind: str, size: int | None = None, channels: int | None 
     if conditional and kind != "cifar-resnet":
         raise ConfigError(f"a conditional (AC-GAN) model is available for cifar-resnet only, not {kind}")
     if kind == "toy":
-        return ToyGenerator(data_dim=2, z_dim=2, dim=dim), ToyCritic(data_dim=2, dim=dim, norm=norm)
+        return ToyGenerator(data_dim=2, z_dim=z_dim or 2, dim=dim), ToyCritic(data_dim=2, dim=dim, norm=norm)
     want = SIZES[kind]
     if size is not None and size != want:
         raise ConfigError(f"the {kind} networks make {want}x{want} images, got size {size}")
     if kind == "mnist":
         if channels not in (None, 1):
             raise ConfigError(f"the mnist networks make 1-channel images, got {channels} channels")
-        return MnistGenerator(dim=dim), MnistCritic(dim=dim, norm=norm)
+        return MnistGenerator(dim=dim, z_dim=z_dim or Z_DIM), MnistCritic(dim=dim, norm=norm)
     channels = 3 if channels is None else channels
     if kind == "cifar-resnet":
-        return (ResNet32Generator(dim=dim, channels=channels, conditional=conditional, n_classes=n_classes),
+        return (ResNet32Generator(dim=dim, channels=channels, z_dim=z_dim or Z_DIM, conditional=conditional,
+                                  n_classes=n_classes),
                 ResNet32Critic(dim=dim, channels=channels, conditional=conditional, n_classes=n_classes,
                                norm=norm))
-    return (ResNet64Generator(dim=dim, channels=channels),
+    return (ResNet64Generator(dim=dim, channels=channels, z_dim=z_dim or Z_DIM),
             ResNet64Critic(dim=dim, channels=channels, norm=norm))

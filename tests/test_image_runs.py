@@ -1,0 +1,294 @@
+"""Image runs end to end on tiny models: every preset's model family through `runs.train_run`, resume,
+the evaluators' pictures, `sample` / `eval-image` on image runs, one-line errors, one penalty."""
+import gzip
+import json
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+import textgan
+from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint
+from textgan.cli import main
+from textgan.config import (IMAGE_PRESETS, ImageRunConfig, make_image_config, validate_image_config)
+from textgan.errors import ConfigError
+from textgan.image import IMAGE, save_grid
+from textgan.runs import train_run
+
+from test_data_images import cifar_batch, idx_bytes
+
+TINY = dict(iters=2, critic_iters=2, batch_size=8, eval_every=2, eval_samples=20, heldout_samples=16,
+            device="cpu", dim=8)
+
+
+def logs():
+    lines = []
+    return lines, lines.append
+
+
+def run(cfg, out, **kw):
+    lines, log = logs()
+    summary = train_run(IMAGE, cfg, out, progress=False, log=log, **kw)
+    return summary, lines
+
+
+# ------------------------------------------------------------------ data the tests write
+
+@pytest.fixture(scope="module")
+def mnist_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (72, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte": np.arange(72, dtype=np.uint8) % 10,
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte": np.arange(12, dtype=np.uint8) % 10}
+    for stem, a in arrays.items():
+        (d / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(a)))
+    return d
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    d = root / "cifar-10-batches-py"
+    d.mkdir()
+    for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
+        with open(d / name, "wb") as f:
+            pickle.dump(cifar_batch(8, i), f, protocol=2)
+    return root
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("folder")
+    rng = np.random.default_rng(1)
+    for cls in ("cats", "dogs"):
+        (root / cls).mkdir()
+        for i in range(12):
+            a = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+            Image.fromarray(a).save(root / cls / f"{i}.png")
+    return root
+
+
+# ------------------------------------------------------------------ one step of every family
+
+@pytest.mark.parametrize("name", ["8gaussians", "25gaussians", "swissroll"])
+def test_toy_run(tmp_path, name):
+    cfg = make_image_config(name, "small", **{**TINY, "dim": 16, "batch_size": 32, "eval_samples": 100})
+    summary, lines = run(cfg, tmp_path / "run")
+    last = summary["last"]
+    assert summary["step"] == 2 and last["w1"] > 0 and np.isfinite(last["wasserstein_heldout"])
+    if name != "swissroll":
+        assert {"modes", "within_3sigma"} <= set(last)
+    floor = json.loads((tmp_path / "run" / "floor.json").read_text())
+    assert floor["w1"] < last["w1"]
+    png = tmp_path / "run" / "samples" / "samples_00000002.png"
+    with Image.open(png) as im:
+        assert im.size == (500, 500)
+        assert len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0)) > 10     # contours and points, not a blank page
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["kind"] == "image" and saved["model"]["arch"] == "toy"
+
+
+def test_mnist_run(tmp_path, mnist_dir):
+    cfg = make_image_config("mnist", "small", data_dir=str(mnist_dir), **TINY)
+    summary, lines = run(cfg, tmp_path / "run")
+    last = summary["last"]
+    assert 1.0 <= last["classifier_score"] <= 10.0 and last["fd"] >= 0
+    floor = json.loads((tmp_path / "run" / "floor.json").read_text())
+    assert {"classifier_score", "fd"} <= set(floor)
+    with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
+        assert im.mode == "L" and im.size == (8 * 30 + 2, 8 * 30 + 2)
+    assert any("60 training images" in line for line in lines)
+
+
+def test_cifar_conditional_run(tmp_path, cifar_dir):
+    cfg = make_image_config("cifar10", "small", data_dir=str(cifar_dir), conditional=True, **TINY)
+    summary, lines = run(cfg, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"]["n_classes"] == 10 and saved["model"]["conditional"]
+    assert saved["train"]["gen_batch_size"] == 128 and saved["train"]["lr_decay"] == "linear"
+    skipped = [line for line in lines if "skipped" in line]
+    assert len(skipped) == 1 and "Inception weights" in skipped[0]     # said once, with why
+    with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
+        assert im.mode == "RGB" and im.size == (6 * 34 + 2, 10 * 34 + 2)   # one row per class
+
+
+@pytest.mark.parametrize("size,arch", [(32, "cifar-resnet"), (64, "resnet64")])
+def test_folder_run(tmp_path, folder, size, arch):
+    cfg = make_image_config(str(folder), "small", size=size, **TINY)
+    summary, _ = run(cfg, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"]["arch"] == arch and saved["model"]["size"] == size
+    assert summary["step"] == 2 and np.isfinite(summary["last"]["wasserstein_heldout"])
+    with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
+        assert im.size == (8 * (size + 2) + 2,) * 2
+
+
+def test_presets_carry_the_papers_settings():
+    toy = IMAGE_PRESETS["toy"]["paper"]["train"]
+    assert (toy["gp_weight"], toy["critic_iters"], toy["batch_size"], toy["lr"], toy["beta1"],
+            toy["iters"], toy["eval_every"]) == (0.1, 5, 256, 1e-4, 0.5, 100_000, 100)
+    mnist = IMAGE_PRESETS["mnist"]["paper"]["train"]
+    assert (mnist["gp_weight"], mnist["batch_size"], mnist["iters"]) == (10.0, 50, 200_000)
+    cifar = IMAGE_PRESETS["cifar10"]["paper"]["train"]
+    assert (cifar["lr"], cifar["beta1"], cifar["gen_batch_size"], cifar["lr_decay"]) == (2e-4, 0.0, 128, "linear")
+    assert IMAGE_PRESETS["folder-64"]["paper"]["model"]["critic_norm"] == "layer"
+    cfg = make_image_config("8gaussians", "paper", objective="wgan-clip")
+    assert cfg.train.optimizer == "rmsprop" and cfg.train.critic_iters == 5
+    assert ImageRunConfig.from_dict(cfg.to_dict()) == cfg
+
+
+# ------------------------------------------------------------------ resume
+
+def _params(run_dir):
+    state = load_checkpoint(list_checkpoints(Path(run_dir) / CHECKPOINT_DIR)[-1][1])
+    return state["generator"], state["critic"], state["step"]
+
+
+@pytest.mark.parametrize("dataset", ["8gaussians", "mnist"])
+def test_resume_is_bit_identical(tmp_path, mnist_dir, dataset):
+    extra = {"data_dir": str(mnist_dir)} if dataset == "mnist" else {"batch_size": 32}
+    settings = {**TINY, "iters": 4, "eval_every": 2, **extra}
+    run(make_image_config(dataset, "small", **settings), tmp_path / "full")
+    run(make_image_config(dataset, "small", **{**settings, "iters": 2}), tmp_path / "half")
+    run(None, tmp_path / "half", resume=True, overrides={"iters": 4})
+    g1, d1, s1 = _params(tmp_path / "full")
+    g2, d2, s2 = _params(tmp_path / "half")
+    assert s1 == s2 == 4
+    for a, b in ((g1, g2), (d1, d2)):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ------------------------------------------------------------------ pictures
+
+def test_save_grid_size_and_range(tmp_path):
+    x = torch.linspace(-1, 1, 10 * 3 * 4 * 5).view(10, 3, 4, 5)
+    save_grid(x, tmp_path / "g.png", nrow=4, value_range=(-1, 1), pad=2)
+    with Image.open(tmp_path / "g.png") as im:
+        a = np.asarray(im)
+    assert a.shape == (3 * (4 + 2) + 2, 4 * (5 + 2) + 2, 3)
+    assert a[2:6, 2:7].min() == 0 and a.max() == 255            # -1 -> 0, 1 -> 255
+    assert np.asarray(a[:2]).max() == 0                           # the padding is black
+    save_grid(torch.full((2, 1, 3, 3), 0.5), tmp_path / "u.png", nrow=2, value_range=(0, 1))
+    with Image.open(tmp_path / "u.png") as im:
+        assert im.mode == "L" and np.asarray(im)[2, 2] == 128
+    with pytest.raises(ValueError):
+        save_grid(torch.zeros(2, 2, 3, 3), tmp_path / "bad.png")
+
+
+# ------------------------------------------------------------------ CLI
+
+def invoke(args):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def cifar_run(tmp_path_factory, cifar_dir):
+    out = tmp_path_factory.mktemp("runs") / "cifar"
+    r = invoke(["train-image", "--dataset", "cifar10", "--preset", "small", "--data-dir", str(cifar_dir),
+                "--conditional", "--dim", "8", "--iters", "2", "--critic-iters", "1", "--batch-size", "8",
+                "--eval-every", "2", "--device", "cpu", "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "samples at step 2:" in r.output and "samples_00000002.png" in r.output
+    return out
+
+
+def test_sample_grid_directory_and_class(tmp_path, cifar_run):
+    r = invoke(["sample", "--run", str(cifar_run), "-n", "20", "--out", str(tmp_path / "rows.png"), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    with Image.open(tmp_path / "rows.png") as im:
+        assert im.size == (2 * 34 + 2, 10 * 34 + 2)                   # one row per class
+    r = invoke(["sample", "--run", str(cifar_run), "-n", "5", "--out", str(tmp_path / "many") + "/"])
+    assert r.exit_code == 0, r.output
+    files = sorted((tmp_path / "many").glob("*.png"))
+    assert len(files) == 5 and Image.open(files[0]).size == (32, 32)
+    r = invoke(["sample", "--run", str(cifar_run), "-n", "4", "--class", "3", "--out", str(tmp_path / "c.png")])
+    assert r.exit_code == 0, r.output
+    with Image.open(tmp_path / "c.png") as im:
+        assert im.size == (2 * 34 + 2, 2 * 34 + 2)
+    r = CliRunner().invoke(main, ["sample", "--run", str(cifar_run), "--class", "10", "--out", str(tmp_path / "x.png")])
+    assert r.exit_code == 2 and "--class must be between 0 and 9" in r.output
+
+
+def test_sample_toy_scatter_and_eval_image_json(tmp_path):
+    out = tmp_path / "toy"
+    r = invoke(["train-image", "--dataset", "8gaussians", "--preset", "small", "--dim", "16", "--iters", "2",
+                "--eval-every", "2", "--device", "cpu", "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    r = invoke(["sample", "--run", str(out), "-n", "200", "--out", str(tmp_path / "s.png")])
+    assert r.exit_code == 0 and Image.open(tmp_path / "s.png").size == (500, 500)
+    r = invoke(["eval-image", "--run", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    result = json.loads(r.output.strip().splitlines()[-1])
+    m = result["metrics"]
+    assert m["w1"]["better"] == "lower" and m["w1"]["floor"] > 0
+    assert m["modes"]["floor"] == 8 and m["within_3sigma"]["better"] == "closer to real"
+    r = invoke(["eval-image", "--run", str(out)])
+    assert "real floor" in r.output and "w1" in r.output
+
+
+def test_eval_image_mnist_floor(tmp_path, mnist_dir):
+    out = tmp_path / "m"
+    run(make_image_config("mnist", "small", data_dir=str(mnist_dir), **TINY), out)
+    r = invoke(["eval-image", "--run", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.output.strip().splitlines()[-1])["metrics"]
+    assert m["classifier_score"]["floor"] is not None and m["fd"]["better"] == "lower"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dataset", "nosuchset"], "unknown dataset 'nosuchset'"),
+    (["--dataset", "mnist", "--data-dir", "{tmp}/empty"], "MNIST not found under"),
+    (["--dataset", "mnist", "--size", "32"], "bad --size 32"),
+    (["--dataset", "8gaussians", "--size", "64"], "bad --size 64"),
+    (["--dataset", "{tmp}", "--size", "48"], "--size must be 32 or 64"),
+    (["--dataset", "mnist", "--conditional"], "--conditional"),
+])
+def test_one_line_errors(tmp_path, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "run"
+    r = CliRunner().invoke(main, ["train-image", *args, "--out", str(out), "--quiet", "--device", "cpu"])
+    assert r.exit_code == 2, r.output
+    assert message in r.output and len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert not out.exists()                                        # nothing left behind
+
+
+def test_critic_norm_batch_warns_once(tmp_path):
+    cfg = make_image_config("8gaussians", "small", critic_norm="batch", **{**TINY, "batch_size": 32})
+    _, lines = run(cfg, tmp_path / "run")
+    warnings = [line for line in lines if "no longer per sample" in line]
+    assert len(warnings) == 1
+
+
+def test_validation_refuses_bad_values():
+    for overrides in ({"dim": 0}, {"iters": -1}, {"critic_norm": "group"}, {"max_examples": -2}):
+        with pytest.raises(ConfigError):
+            validate_image_config(make_image_config("8gaussians", "small", **overrides))
+
+
+# ------------------------------------------------------------------ one penalty for text and images
+
+def test_one_gradient_penalty_for_text_and_images():
+    import textgan.penalty
+    import textgan.train
+    assert textgan.train.penalty_and_norms is textgan.penalty.penalty_and_norms
+    # image and text runs both go through train.Trainer, which calls that function; no other module
+    # of the package takes a gradient with respect to its inputs for a penalty
+    root = Path(textgan.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "penalty.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"autograd\.grad\(|create_graph\s*=\s*True|torch\.func\.(grad|vjp)\b", text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
+    import textgan.image
+    assert textgan.image.IMAGE.build is textgan.image.build_image_run
