@@ -64,6 +64,12 @@ def make_optimizer(params, cfg: TrainConfig, device: torch.device, lr: float | N
     return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), **fast)
 
 
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """A network's output for the losses: bfloat16 (autocast) as float32; float32 and float64 (exact
+    tests) as they are."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 def _autocast_factory(precision: str, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
     """A context for the networks' forward passes: bfloat16 autocast when asked, else nothing."""
     if precision == "bf16":
@@ -184,7 +190,7 @@ class Trainer:
         batch = z.shape[0] // n
         with torch.no_grad(), self._autocast():
             fake = self._G(z) if labels is None else self._G(z, labels)
-        fake = fake.float().view(n, batch, *fake.shape[1:])
+        fake = _wide(fake).view(n, batch, *fake.shape[1:])
         return fake, None if labels is None else labels.view(n, batch)
 
     def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -207,7 +213,7 @@ class Trainer:
                 scores, logits = self._D_step(both, with_logits=True)
             else:
                 scores, logits = self._D_step(both), None
-            scores = scores.float()
+            scores = _wide(scores)
             d_real, d_fake = scores[:batch], scores[batch:]
             if self.penalised:
                 # The plain critic, not its DDP wrapper: its parameter gradients join the critic
@@ -219,7 +225,7 @@ class Trainer:
                 gp, norms = torch.zeros((), device=self.device), torch.zeros(1, device=self.device)
         loss = objective_critic_loss(self.cfg.objective, d_real, d_fake, gp)
         if logits is not None:
-            loss = loss + self.cfg.acgan_critic_weight * auxiliary_class_loss(logits[:batch].float(),
+            loss = loss + self.cfg.acgan_critic_weight * auxiliary_class_loss(_wide(logits[:batch]),
                                                                               real_labels)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -249,9 +255,9 @@ class Trainer:
                 scores, logits = self._D(fake, with_logits=True)
             else:
                 scores, logits = self._D(fake), None
-            loss = objective_generator_loss(self.cfg.objective, scores.float())
+            loss = objective_generator_loss(self.cfg.objective, _wide(scores))
             if logits is not None:
-                loss = loss + self.cfg.acgan_generator_weight * auxiliary_class_loss(logits.float(), labels)
+                loss = loss + self.cfg.acgan_generator_weight * auxiliary_class_loss(_wide(logits), labels)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
