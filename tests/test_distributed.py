@@ -27,7 +27,7 @@ from textgan.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_TIMEOUT = 120          # seconds for any launched group of processes (loaded 2-core machine)
 DIST_TIMEOUT = "15"           # TEXTGAN_DIST_TIMEOUT in the launched ranks
-TINY = ["--preset", "small", "--dim", "16", "--seq-len", "8", "--critic-iters", "2", "--batch-size", "8",
+TINY = ["--preset", "small", "--dim", "16", "--seq-len", "8", "--critic-iters", "2", "--batch-size", "32",
         "--device", "cpu", "--seed", "1", "--quiet"]
 WORDS = "the a market price rose fell on monday by percent said minister bank new year".split()
 
@@ -213,7 +213,7 @@ def whole_run(corpus, tmp_path_factory):
 
 def test_torchrun_run_writes_only_from_rank_0(whole_run):
     out, proc = whole_run
-    assert "global batch 8 = 4 per process" in proc.stderr
+    assert "global batch 32 = 16 per process" in proc.stderr
     assert proc.stdout.count(f"run {out}: step 6") == 1              # rank 0 reports, rank 1 is silent
     assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "config.json", "floor.json",
                                                      "metrics.jsonl", "samples", "vocab.json"]
