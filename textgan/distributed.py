@@ -72,8 +72,9 @@ class World:
     def local_batch(self, global_batch: int, what: str = "--batch-size") -> int:
         if global_batch % self.size:
             lo, hi = global_batch // self.size * self.size, -(-global_batch // self.size) * self.size
+            near = " or ".join(str(n) for n in (lo, hi) if n > 0)
             raise ConfigError(f"{what} {global_batch} is the global batch and must divide evenly among "
-                              f"{self.size} ranks (e.g. {lo or hi} or {hi})")
+                              f"{self.size} ranks (e.g. {near})")
         return global_batch // self.size
 
     def rows(self, global_batch: int) -> slice:
