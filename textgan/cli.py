@@ -122,6 +122,8 @@ def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_w
         cfg = make_config(preset or "paper", **overrides)
     summary = run(cfg, out, resume=resume, overrides=overrides, progress=not quiet,
                   interactive=sys.stdin.isatty(), log=_log)
+    if summary.get("rank", 0):
+        return                       # under torchrun rank 0 reports the run
     last = summary["last"] or {}
     click.echo(f"run {summary['run_dir']}: step {summary['step']}"
                + "".join(f", {k} {last[k]:.4f}" for k in ("js1", "js2", "js3", "js4") if k in last))

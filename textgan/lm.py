@@ -19,7 +19,7 @@ from torch import nn
 
 from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.metrics.ngrams import NgramReference
-from textgan.runs import Modality, RunParts, resolve_conv, write_json
+from textgan.runs import Modality, RunParts, resolve_conv
 from textgan.sample import generate_ids
 
 
@@ -44,7 +44,14 @@ class TextBatches:
                               f"{batch_size}; use more lines or a smaller --batch-size")
         self.ids, self.batch_size, self.vocab_size, self.seed = ids, batch_size, vocab_size, seed
         self.epoch, self.pos = 0, 0
+        self._rows = (0, batch_size)        # the rows of each batch this process takes
         self._perm = self._permutation(0)
+
+    def shard(self, rank: int, size: int) -> None:
+        """Under data parallelism: every rank runs the same permutation and takes rows
+        [rank*b, (rank+1)*b) of each global batch (b = batch_size / size)."""
+        b = self.batch_size // size
+        self._rows = (rank * b, (rank + 1) * b)
 
     def _permutation(self, epoch: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
@@ -54,7 +61,7 @@ class TextBatches:
         if self.pos + self.batch_size > self._perm.shape[0]:
             self.epoch, self.pos = self.epoch + 1, 0
             self._perm = self._permutation(self.epoch)
-        rows = self._perm[self.pos:self.pos + self.batch_size]
+        rows = self._perm[self.pos + self._rows[0]:self.pos + self._rows[1]]
         self.pos += self.batch_size
         return self.ids[rows].long()
 
@@ -130,14 +137,14 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
                           len(corpus.vocab), cfg.train.seed)
     evaluator = TextEvaluator(corpus.ids, corpus.vocab, cfg.train.eval_samples, cfg.train.batch_size,
                               cfg.train.seed, out / "samples", line_checks=_line_checks(cfg))
-    heldout = None
+    vocab_dict = corpus.vocab.to_dict()
+    heldout, files = None, {"vocab.json": vocab_dict}
     if corpus.heldout is not None and len(corpus.heldout):
         if not resume:
-            _log_real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, out, log)
+            files["floor.json"] = _real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, log)
         if cfg.train.heldout_samples:
             rows = corpus.heldout[:cfg.train.heldout_samples]
             heldout = HeldoutBatches(corpus_tensor(rows, device), cfg.train.batch_size, len(corpus.vocab))
-    vocab_dict = corpus.vocab.to_dict()
 
     def check_resume(state: dict) -> None:
         if state.get("vocab") != vocab_dict:
@@ -146,7 +153,7 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
                                   "resume with the corpus the run was trained on")
 
     return RunParts(generator, critic, sampler, evaluator=evaluator, heldout=heldout,
-                    extra_state={"vocab": vocab_dict}, files={"vocab.json": vocab_dict},
+                    extra_state={"vocab": vocab_dict}, files=files,
                     check_resume=check_resume)
 
 
@@ -173,13 +180,13 @@ def _line_checks(cfg) -> dict:
     return {"grammar": lambda lines: acceptance_rate(lines, seq_len)}
 
 
-def _log_real_floor(evaluator, heldout, n: int, out: Path, log) -> None:
+def _real_floor(evaluator, heldout, n: int, log) -> dict:
     """JS of real held-out lines against the training corpus: the best a generator can hope for
-    (the original printed it as "validation set JSD")."""
+    (the original printed it as "validation set JSD"); floor.json."""
     floor = {k: round(v, 6) for k, v in evaluator.reference.js(np.asarray(heldout[:n])).items()}
-    write_json(out / "floor.json", {"heldout_lines": int(min(n, len(heldout))), **floor})
     log("real-data floor (" + f"{min(n, len(heldout))} held-out lines): "
         + ", ".join(f"{k} {v:.4f}" for k, v in floor.items()))
+    return {"heldout_lines": int(min(n, len(heldout))), **floor}
 
 
 def _vocab_difference(old: dict | None, new: dict) -> str:

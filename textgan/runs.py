@@ -12,6 +12,9 @@ A modality (`textgan/lm.py` for text, `textgan/image.py` for images) supplies a 
 validate its config and how to build a run's parts (generator, critic, real-batch sampler,
 evaluator that also writes samples, held-out batches, extra checkpoint state).  Everything
 else, including cleaning up after a run that fails before its first checkpoint, lives here.
+
+Under torchrun every process runs `train_run`; rank 0 alone prepares, writes and cleans the run
+directory, reads what a resume needs and hands it to the others (textgan/distributed.py).
 """
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ from typing import Any, Callable, Iterable
 import torch
 
 from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_latest
+from textgan import distributed
 from textgan.config import RunConfig
+from textgan.distributed import World
 from textgan.errors import ConfigError
 from textgan.train import Trainer, TrainerHooks
 
@@ -164,47 +169,82 @@ def read_run_config(out: Path, modality: Modality):
 def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool = False,
               overrides: dict | None = None, progress: bool = True, interactive: bool = False,
               log=print) -> dict:
-    """Train (or resume) a run of any modality; returns a summary for the CLI."""
+    """Train (or resume) a run of any modality; returns a summary for the CLI.  Under torchrun
+    (RANK, WORLD_SIZE, ... set) this process is one rank of a data-parallel run."""
+    world = distributed.world_from_env()
+    if not resume and cfg is not None:
+        modality.validate(cfg)                   # cheap errors before connecting
+        world.check_batches(cfg.train)
+    distributed.connect(world)
+    try:
+        return _run(modality, cfg, out, world, resume=resume, overrides=overrides, progress=progress,
+                    interactive=interactive, log=log)
+    except RuntimeError as e:
+        if world.distributed and distributed.is_comm_failure(e):
+            raise distributed.comm_failure(world, e) from None
+        raise
+    finally:
+        distributed.disconnect(world)
+
+
+def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides: dict | None,
+         progress: bool, interactive: bool, log) -> dict:
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR")
         out = Path(out)
-        prepare_run_dir(out, resume=True)
-        cfg = merge_resume_config(read_run_config(out, modality), overrides or {})
+
+        def resumed_config():
+            prepare_run_dir(out, resume=True)
+            return merge_resume_config(read_run_config(out, modality), overrides or {})
+        cfg = world.from_main(resumed_config)
     else:
-        out = Path(out) if out is not None else default_run_dir(modality.run_tag(cfg))
+        out = world.from_main(lambda: Path(out) if out is not None else default_run_dir(modality.run_tag(cfg)))
     modality.validate(cfg)
-    device = resolve_device(cfg.train.device)
-    created = None if resume else prepare_run_dir(out, resume=False)
+    world.check_batches(cfg.train)
+    device = distributed.device_for(world, resolve_device(cfg.train.device))
+    created = None if resume else world.from_main(lambda: prepare_run_dir(out, resume=False))
     try:
-        return _train(modality, cfg, out, device, resume=resume, progress=progress,
+        return _train(modality, cfg, out, device, world, resume=resume, progress=progress,
                       interactive=interactive, log=log)
     except BaseException:
-        if not resume:
+        if not resume and world.is_main:
             _clean_failed_run(out, created)
         raise
 
 
-def _train(modality: Modality, cfg, out: Path, device: torch.device, *, resume: bool, progress: bool,
-           interactive: bool, log) -> dict:
+def _train(modality: Modality, cfg, out: Path, device: torch.device, world: World, *, resume: bool,
+           progress: bool, interactive: bool, log) -> dict:
+    if not world.is_main:            # rank 0 speaks for the run
+        log, progress, interactive = (lambda message: None), False, False
+    elif world.distributed:
+        b = world.local_batch(cfg.train.batch_size)
+        log(f"data parallel: {world.size} processes ({device.type}); global batch "
+            f"{cfg.train.batch_size} = {b} per process"
+            + ("; --compile is not used with several processes" if cfg.train.compile else ""))
     torch.manual_seed(cfg.train.seed)
-    parts = modality.build(cfg, device, out, resume=resume, progress=progress,
-                           interactive=interactive, log=log)
+    # rank 0 first: it fills shared caches (downloads, encoded corpora) that the others then read
+    parts = world.main_first(lambda: modality.build(cfg, device, out, resume=resume, progress=progress,
+                                                    interactive=interactive, log=log))
     hooks = TrainerHooks(extra_state={"config": cfg.to_dict(), **parts.extra_state},
                          log=log, progress=progress)
     trainer = Trainer(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
-                      evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout)
+                      evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout, world=world)
     if resume:
-        state, path = load_latest(out / CHECKPOINT_DIR, device, warn=log)
+        # rank 0 reads the checkpoint and hands it to the others (no shared filesystem needed)
+        where = "cpu" if world.distributed else device
+        state, path = world.from_main(lambda: load_latest(out / CHECKPOINT_DIR, where, warn=log))
         if parts.check_resume is not None:
             parts.check_resume(state)
         trainer.load_state_dict(state)
         log(f"resuming {out} from {path.name} (step {trainer.step} of {cfg.train.iters})")
-    write_json(out / "config.json", cfg.to_dict())
-    for name, content in parts.files.items():
-        write_json(out / name, content)
+    if world.is_main:
+        write_json(out / "config.json", cfg.to_dict())
+        for name, content in parts.files.items():
+            write_json(out / name, content)
     record = trainer.fit()
-    return {"run_dir": str(out), "step": trainer.step, "last": record}
+    world.agree_max(0)               # every rank leaves together, after rank 0's last writes
+    return {"run_dir": str(out), "step": trainer.step, "last": record, "rank": world.rank}
 
 
 def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = False,

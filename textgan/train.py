@@ -7,6 +7,10 @@ checks, signals and checkpoints.
 
 The hot loop does no host work: losses and statistics stay on the device and
 are read (one synchronisation) only at logging steps.
+
+Under torchrun it is one rank of a data-parallel run (`world`, see textgan/distributed.py): it
+draws the global batch's randomness and keeps its own rows, trains through DDP wrappers, and only
+rank 0 evaluates and writes.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from textgan.checkpoint import (CHECKPOINT_DIR, capture_rng_state, checkpoint_na
                                 load_latest, prune_checkpoints, restore_rng_state,
                                 save_checkpoint)
 from textgan.config import TrainConfig
+from textgan.distributed import SINGLE, World
 from textgan.errors import NonFiniteError
 from textgan.losses import (auxiliary_class_loss, objective_critic_loss, objective_generator_loss,
                             uses_penalty, wasserstein_estimate)
@@ -57,6 +62,12 @@ def make_optimizer(params, cfg: TrainConfig, device: torch.device, lr: float | N
     if cfg.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-10, **fast)
     return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), **fast)
+
+
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """A network's output for the losses: bfloat16 (autocast) as float32; float32 and float64 (exact
+    tests) as they are."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 def _autocast_factory(precision: str, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
@@ -115,20 +126,26 @@ class Trainer:
     def __init__(self, generator: nn.Module, critic: nn.Module, sampler: RealSampler,
                  cfg: TrainConfig, device: torch.device, run_dir: str | Path | None = None,
                  evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None,
-                 heldout: Iterable[torch.Tensor] | None = None):
-        self.G, self.D, self.sampler, self.cfg = generator, critic, sampler, cfg
+                 heldout: Iterable[torch.Tensor] | None = None, world: World = SINGLE):
+        self.world = world
+        world.check_batches(cfg)
+        self.G, self.D, self.cfg = generator, critic, cfg
+        self.sampler = world.shard_sampler(sampler, cfg.batch_size)   # this rank's rows
         self.heldout = heldout
         self.n_classes = int(getattr(generator, "n_classes", 0) or 0)
         self.penalised = uses_penalty(cfg.objective)
         self.device = device
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        if self.run_dir is not None:
+        if self.run_dir is not None and world.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.evaluator = evaluator
         self.hooks = hooks or TrainerHooks()
         self._autocast = _autocast_factory(cfg.precision, device)
-        # What the hot loop calls: the networks themselves, or their compiled forms (CUDA only).
-        self._G, self._D = _maybe_compile(generator, critic, cfg.compile, device)
+        # What the hot loop calls: the networks themselves, or their compiled forms (CUDA only; not
+        # combined with DDP, untested here).  _G_step/_D_step are what each network's own update
+        # calls: DDP wrappers under torchrun, which all-reduce the gradients; the same objects else.
+        self._G, self._D = _maybe_compile(generator, critic, cfg.compile and not world.distributed, device)
+        self._G_step, self._D_step = world.wrap(self._G, device), world.wrap(self._D, device)
         if device.type == "cuda":
             # TF32 tensor cores for float32 matrix products and convolutions (10-bit mantissa inputs,
             # float32 accumulation): the usual GPU setting, several times the plain float32 rate.
@@ -142,14 +159,22 @@ class Trainer:
         self.step = 0                       # generator iterations done
         self.elapsed = 0.0                  # training seconds before this process (resume)
         self.z_dim = generator.z_dim
-        self._stop_signal: str | None = None
+        self._signalled = 0                 # the signal this process received (0: none)
+        self._stop_signal: str | None = None   # the signal every rank agreed to stop on
         self._start: float | None = None
         self._reset_stats()
 
     # ------------------------------------------------------------ one iteration
-    def _generate(self, n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        z = torch.randn(n, self.z_dim, device=self.device)
-        return self._G(z) if labels is None else self._G(z, labels)
+    def _noise(self, k: int, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Noise [k*b, z_dim] (and labels [k*b]) for k global batches of `batch`: drawn whole on every
+        rank from the one shared random stream, this rank's b rows of each batch kept."""
+        labels = self._random_labels(k * batch)
+        z = torch.randn(k * batch, self.z_dim, device=self.device)
+        if self.world.distributed:
+            rows = self.world.rows(batch)
+            z = z.view(k, batch, -1)[:, rows].reshape(-1, self.z_dim)
+            labels = None if labels is None else labels.view(k, batch)[:, rows].reshape(-1)
+        return z, labels
 
     def _random_labels(self, n: int) -> torch.Tensor | None:
         if not self.n_classes:
@@ -161,11 +186,11 @@ class Trainer:
 
         The generator does not change during the critic steps, so one call for all of them gives the
         same samples as one call per step, with fewer and larger matrix products."""
-        batch = self.cfg.batch_size
-        labels = self._random_labels(n * batch)
+        z, labels = self._noise(n, self.cfg.batch_size)
+        batch = z.shape[0] // n
         with torch.no_grad(), self._autocast():
-            fake = self._generate(n * batch, labels)
-        fake = fake.float().view(n, batch, *fake.shape[1:])
+            fake = self._G(z) if labels is None else self._G(z, labels)
+        fake = _wide(fake).view(n, batch, *fake.shape[1:])
         return fake, None if labels is None else labels.view(n, batch)
 
     def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -185,19 +210,22 @@ class Trainer:
             # relies on that too), so this is the two separate passes with larger matrix products.
             both = torch.cat([real, fake])
             if self.n_classes:
-                scores, logits = self._D(both, with_logits=True)
+                scores, logits = self._D_step(both, with_logits=True)
             else:
-                scores, logits = self._D(both), None
-            scores = scores.float()
+                scores, logits = self._D_step(both), None
+            scores = _wide(scores)
             d_real, d_fake = scores[:batch], scores[batch:]
             if self.penalised:
+                # The plain critic, not its DDP wrapper: its parameter gradients join the critic
+                # loss's in the one backward below, which DDP's hooks all-reduce as a whole.
                 gp, norms = penalty_and_norms(self.D, real, fake, weight=self.cfg.gp_weight,
-                                              one_sided=self.cfg.objective == "wgan-gp-one-sided")
+                                              one_sided=self.cfg.objective == "wgan-gp-one-sided",
+                                              alpha=self._alpha(batch, real.dtype))
             else:
                 gp, norms = torch.zeros((), device=self.device), torch.zeros(1, device=self.device)
         loss = objective_critic_loss(self.cfg.objective, d_real, d_fake, gp)
         if logits is not None:
-            loss = loss + self.cfg.acgan_critic_weight * auxiliary_class_loss(logits[:batch].float(),
+            loss = loss + self.cfg.acgan_critic_weight * auxiliary_class_loss(_wide(logits[:batch]),
                                                                               real_labels)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -211,20 +239,25 @@ class Trainer:
                                               gp.detach(), norms.mean()])
             self._critic_count += 1
 
+    def _alpha(self, batch: int, dtype: torch.dtype) -> torch.Tensor:
+        """The penalty's per-sample mixing weights for this rank's `batch` rows of the global batch."""
+        n = batch * self.world.size
+        return torch.rand(n, device=self.device, dtype=dtype)[self.world.rows(n)]
+
     def generator_step(self) -> None:
-        # The critic's parameters need no gradient here: freezing them halves the backward.
+        # The critic's parameters need no gradient here: freezing them halves the backward.  The
+        # plain critic (not its DDP wrapper, whose reducer would wait for gradients that never come).
         self.D.requires_grad_(False)
-        n = self.cfg.gen_batch_size or self.cfg.batch_size
-        labels = self._random_labels(n)
+        z, labels = self._noise(1, self.cfg.gen_batch_size or self.cfg.batch_size)
         with self._autocast():
-            fake = self._generate(n, labels)
+            fake = self._G_step(z) if labels is None else self._G_step(z, labels)
             if labels is not None:
                 scores, logits = self._D(fake, with_logits=True)
             else:
                 scores, logits = self._D(fake), None
-            loss = objective_generator_loss(self.cfg.objective, scores.float())
+            loss = objective_generator_loss(self.cfg.objective, _wide(scores))
             if logits is not None:
-                loss = loss + self.cfg.acgan_generator_weight * auxiliary_class_loss(logits.float(), labels)
+                loss = loss + self.cfg.acgan_generator_weight * auxiliary_class_loss(_wide(logits), labels)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -279,9 +312,10 @@ class Trainer:
         self._gen_count = 0
 
     def read_stats(self) -> dict:
-        """Means since the last read (one host synchronisation)."""
-        c = (self._critic_sums / max(self._critic_count, 1)).tolist()
-        g = float(self._gen_sum) / max(self._gen_count, 1)
+        """Means since the last read (one host synchronisation), averaged over ranks."""
+        means = torch.cat([self._critic_sums / max(self._critic_count, 1),
+                           self._gen_sum.reshape(1) / max(self._gen_count, 1)])
+        *c, g = self.world.mean(means).tolist()
         self._reset_stats()
         # objectives without a penalty do not compute the input gradient: nothing to report
         penalty, norm = (c[2], c[3]) if self.penalised else (None, None)
@@ -299,11 +333,17 @@ class Trainer:
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict:
-        return {"step": self.step, "elapsed": self.elapsed + self._since_start(),
-                "generator": self.G.state_dict(), "critic": self.D.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "rng": capture_rng_state(), "sampler": self.sampler.state_dict(),
-                **self.hooks.extra_state}
+        """A plain single-process checkpoint (the networks, not their DDP wrappers).  Under torchrun
+        every rank must call it (it gathers each rank's RNG state into `rng_by_rank` on rank 0)."""
+        rng = capture_rng_state()
+        state = {"step": self.step, "elapsed": self.elapsed + self._since_start(),
+                 "generator": self.G.state_dict(), "critic": self.D.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "rng": rng, "sampler": self.sampler.state_dict(),
+                 **self.hooks.extra_state}
+        if self.world.distributed:
+            state["rng_by_rank"] = self.world.gather(rng)
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["generator"])
@@ -311,29 +351,43 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.sampler.load_state_dict(state["sampler"])
-        restore_rng_state(state["rng"])
+        # each rank its own RNG state from a distributed run of the same size; rank 0's otherwise
+        by_rank = state.get("rng_by_rank") or []
+        restore_rng_state(by_rank[self.world.rank] if len(by_rank) == self.world.size else state["rng"])
         self.step = int(state["step"])
         self.elapsed = float(state.get("elapsed", 0.0))
         self._start = time.perf_counter()
 
     def save(self) -> Path | None:
+        """Write a checkpoint (rank 0; the other ranks only contribute their RNG states)."""
         if self.run_dir is None:
             return None
+        state = self.state_dict()
+        if not self.world.is_main:
+            return None
         directory = self.run_dir / CHECKPOINT_DIR
-        path = save_checkpoint(self.state_dict(), directory / checkpoint_name(self.step))
+        path = save_checkpoint(state, directory / checkpoint_name(self.step))
         prune_checkpoints(directory, self.cfg.keep_checkpoints)
         return path
 
     def rollback(self) -> int:
         """Return to the newest good checkpoint (after a non-finite step)."""
-        state, path = load_latest(self.run_dir / CHECKPOINT_DIR, self.device, warn=self.hooks.log)
+        where = "cpu" if self.world.distributed else self.device
+        state, _ = self.world.from_main(
+            lambda: load_latest(self.run_dir / CHECKPOINT_DIR, where, warn=self.hooks.log))
         self.load_state_dict(state)
         self._reset_stats()
         return self.step
 
     # ------------------------------------------------------------ the loop
     def _handle_signal(self, signum, _frame) -> None:
-        self._stop_signal = signal.Signals(signum).name
+        self._signalled = signum
+
+    def _agree_on_stop(self) -> None:
+        """Stop when any rank was signalled (every iteration: one integer all-reduced under torchrun)."""
+        signum = self.world.agree_max(self._signalled)
+        if signum:
+            self._stop_signal = signal.Signals(signum).name
 
     def fit(self) -> dict | None:
         """Train up to `cfg.iters` generator iterations; returns the last logged record."""
@@ -345,9 +399,11 @@ class Trainer:
         record = None
         rollbacks = 0
         self._start = time.perf_counter()
+        saved, saved_step = None, None
         try:
             while self.step < cfg.iters and self._stop_signal is None:
                 self.iteration()
+                self._agree_on_stop()
                 bar.update(1)
                 last = self.step == cfg.iters
                 log_now = self.step % log_every == 0 or last
@@ -370,10 +426,10 @@ class Trainer:
                     bar.set_postfix(w=f"{record['wasserstein']:.3f}",
                                     js4=f"{record.get('js4', float('nan')):.3f}", refresh=False)
                 if ckpt_now:
-                    self.save()
+                    saved, saved_step = self.save(), self.step
             if self._stop_signal is not None:
                 self._check_finite(self.read_stats())
-                path = self.save()
+                path = saved if saved_step == self.step else self.save()    # saved once
                 self.hooks.log(f"stopped by {self._stop_signal} at step {self.step}; "
                                f"checkpoint {path}; continue with --resume")
         finally:
@@ -389,6 +445,8 @@ class Trainer:
         stats = self.read_stats()
         self._check_finite(stats)
         record = {"step": self.step, "time": round(self.elapsed + self._since_start(), 3), **stats}
+        if not self.world.is_main:       # rank 0 alone evaluates and writes; the rest go on
+            return record
         if self.heldout is not None:
             record["wasserstein_heldout"] = self.heldout_estimate()
         if self.evaluator is not None:
