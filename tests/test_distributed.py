@@ -121,7 +121,7 @@ def _trainer(kind: str, world: World):
     from textgan.train import Trainer, TrainerHooks
     torch.manual_seed(0)
     if kind == "toy":
-        gen, critic, sampler = ToyGenerator(z_dim=Z, hidden=16), ToyCritic(hidden=16), GaussianBatches()
+        gen, critic, sampler = ToyGenerator(z_dim=Z, dim=16), ToyCritic(dim=16), GaussianBatches()
     else:
         ids = torch.randint(0, V, (40, L), generator=torch.Generator().manual_seed(5))
         gen = Generator(V, dim=DIM, seq_len=L, n_blocks=2, z_dim=Z, conv=kind)
