@@ -90,6 +90,7 @@ def test_sample_prints_and_writes(run_dir, tmp_path):
     assert len(written) == 640 and written[:7] == lines  # same seed, same lines
 
 
+@pytest.mark.numerics
 def test_eval_lm_matches_the_definition(run_dir, corpus, tmp_path):
     samples = tmp_path / "s.txt"
     assert invoke(["sample", "--run", str(run_dir), "-n", "200", "--out", str(samples)]).exit_code == 0
@@ -131,7 +132,8 @@ def bad(args):
     return result.output.strip()
 
 
-def test_clear_errors(corpus, run_dir, tmp_path):
+def test_clear_errors(corpus, run_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)          # commands without --out would start runs/ in the working directory
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     binary = tmp_path / "blob.bin"
@@ -161,6 +163,7 @@ def test_clear_errors(corpus, run_dir, tmp_path):
 
 
 def test_billion_words_absent_without_network(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TEXTGAN_DATA_DIR", raising=False)
     message = bad(["train-lm", "--corpus", "billion-words", "--data-dir", str(tmp_path / "bw"), "--iters", "1",
                    "--quiet"])
@@ -242,7 +245,8 @@ def test_failed_commands_leave_nothing_behind(corpus, tmp_path, monkeypatch):
     assert result.exit_code == 2 and mine.is_dir() and not any(mine.iterdir())
 
 
-def test_resume_needs_only_the_run_directory(corpus, tmp_path):
+def test_resume_needs_only_the_run_directory(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "run"
     assert invoke(["train-lm", "--corpus", str(corpus), "--iters", "2", "--out", str(out), *TINY]).exit_code == 0
     result = invoke(["train-lm", "--resume", "--out", str(out), "--iters", "4", "--quiet"])

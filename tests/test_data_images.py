@@ -329,6 +329,7 @@ def test_folder_split_is_disjoint(tmp_path):
 
 # ------------------------------------------------------------------ conversion and the sampler
 
+@pytest.mark.numerics
 def test_to_float():
     x = torch.tensor([0, 1, 127, 128, 255], dtype=torch.uint8)
     assert torch.equal(to_float(x, "unit"), x.float() / 255)

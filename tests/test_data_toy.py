@@ -8,6 +8,8 @@ from textgan.data.toy import (EightGaussians, SwissRoll, TwentyFiveGaussians, sw
                               toy_sampler)
 from textgan.errors import ConfigError
 
+pytestmark = pytest.mark.numerics
+
 
 def nearest(points, centres):
     d = torch.cdist(points.double(), centres.double())

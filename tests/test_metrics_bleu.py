@@ -4,6 +4,8 @@ from sacrebleu.metrics import BLEU
 
 from textgan.metrics.bleu import bleu, bleu_scores, choose, self_bleu, self_bleu_scores
 
+pytestmark = pytest.mark.numerics
+
 HYPS = ["the cat sat on the mat", "a dog ran in the park today", "the cat ran",
         "people walk in the park", "a man sat on a bench in the park"]
 REFS = ["the cat sat on a mat", "a dog runs in the park", "the man sat on the bench",

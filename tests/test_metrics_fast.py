@@ -9,6 +9,8 @@ from textgan.data.text_io import read_lines as reference_lines   # the reference
 from textgan.metrics.ngrams import NgramReference
 from textgan.metrics.tokens import bytes_char_ids, char_ids, file_char_ids
 
+pytestmark = pytest.mark.numerics
+
 # Bytes that stress universal newlines and UTF-8 error replacement: CR/LF pairs, truncated and
 # stray continuation bytes, overlong / surrogate encodings, 2-4 byte characters, the pad char.
 PIECES = [b"a", b"Z", b" ", b"`", b"\n", b"\r", b"\r\n", b"\xe2", b"\x82", b"\xac", b"\xe2\x82\xac",

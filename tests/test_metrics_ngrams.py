@@ -11,6 +11,8 @@ from textgan.metrics.js import js_bits
 from textgan.metrics.ngrams import NgramReference, distinct
 from textgan.metrics.tokens import WordIds, char_ids
 
+pytestmark = pytest.mark.numerics
+
 
 class OracleNgram:
     """The original evaluation (NgramModel of the paper's code), copied as the oracle."""

@@ -6,6 +6,8 @@ import pytest
 from textgan.metrics.points import (coverage_threshold, mode_counts, modes_covered,
                                     toy_metrics, wasserstein1, within_3sigma)
 
+pytestmark = pytest.mark.numerics
+
 
 def eight_gaussians():
     k = np.arange(8)

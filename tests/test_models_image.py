@@ -133,6 +133,7 @@ def test_same_padding_puts_the_odd_row_at_the_end():
     assert d.conv1(x)[0, 0, 0, 0] == 1
 
 
+@pytest.mark.numerics
 def test_deconv_is_the_transpose_of_the_same_conv():
     torch.manual_seed(2)
     g = MnistGenerator(dim=2)
@@ -143,9 +144,10 @@ def test_deconv_is_the_transpose_of_the_same_conv():
         c.weight.copy_(dc.weight)
         c.bias.zero_()
         dc.bias.zero_()
-    u, v = torch.randn(1, 4, 7, 7), torch.randn(1, 2, 14, 14)
+    dc, c = dc.double(), c.double()          # an identity of maths: no float32 rounding in the way
+    u, v = torch.randn(1, 4, 7, 7, dtype=torch.float64), torch.randn(1, 2, 14, 14, dtype=torch.float64)
     # <deconv(u), v> == <u, conv(v)>
-    assert torch.allclose((dc(u) * v).sum(), (u * c(v)).sum(), atol=1e-4)
+    torch.testing.assert_close((dc(u) * v).sum(), (u * c(v)).sum(), rtol=1e-12, atol=1e-12)
 
 
 def test_conditional_cifar_pair():
@@ -180,14 +182,18 @@ def test_conditional_cifar_pair():
 # ------------------------------------------------------------------ normalisation
 
 def _critic_outputs_other_samples(critic, shape):
+    """The other samples' scores when sample 0 changes, in float64 (a question of maths, not of how
+    a CPU's kernels round float32)."""
     torch.manual_seed(4)
-    x = torch.randn(4, *shape)
+    x = torch.randn(4, *shape, dtype=torch.float64)
     x2 = x.clone()
-    x2[0] = torch.randn(*shape) * 3
+    x2[0] = torch.randn(*shape, dtype=torch.float64) * 3
+    critic = critic.double()
     with torch.no_grad():
         return critic(x)[1:], critic(x2)[1:]
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("make,shape", [
     (lambda n: MnistCritic(dim=4, norm=n), (1, 28, 28)),
     (lambda n: ResNet32Critic(dim=4, norm=n), (3, 32, 32)),
@@ -197,9 +203,9 @@ def _critic_outputs_other_samples(critic, shape):
 def test_layer_norm_is_per_sample_batch_norm_is_not(make, shape):
     torch.manual_seed(5)
     a, b = _critic_outputs_other_samples(make("layer"), shape)
-    assert torch.allclose(a, b, atol=1e-6)
+    torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     a, b = _critic_outputs_other_samples(make("none"), shape)
-    assert torch.allclose(a, b, atol=1e-6)
+    torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     a, b = _critic_outputs_other_samples(make("batch"), shape)
     assert not torch.allclose(a, b, atol=1e-4)
 
@@ -218,15 +224,16 @@ def test_norm_layers_and_defaults():
         build_image_models("mnist", dim=2, norm="instance")
 
 
+@pytest.mark.numerics
 def test_generator_batch_norm_uses_batch_statistics_in_eval():
     torch.manual_seed(6)
-    g = ResNet32Generator(dim=4)
-    z = torch.randn(8, 128)
+    g = ResNet32Generator(dim=4).double()   # the same maths in both modes: compared in float64
+    z = torch.randn(8, 128, dtype=torch.float64)
     train_out = g(z)
     g.eval()
     with torch.no_grad():
         eval_out = g(z)
-    assert torch.allclose(train_out, eval_out, atol=1e-6)
+    torch.testing.assert_close(train_out, eval_out, rtol=1e-12, atol=1e-12)
     assert not any(b.numel() for b in g.buffers())       # no running statistics kept
     # batch statistics: a sample's image depends on the rest of its batch
     with torch.no_grad():

@@ -8,6 +8,8 @@ from torch import nn
 from textgan.models.toy import ToyCritic, ToyGenerator
 from textgan.penalty import gradient_penalty, penalty_and_norms
 
+pytestmark = pytest.mark.numerics
+
 SHAPES = [(6, 5), (4, 7, 11), (3, 2, 5, 4)]   # [B, D], [B, L, V], [B, C, H, W]
 
 

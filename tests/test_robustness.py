@@ -48,6 +48,7 @@ def assert_same_tensors(a, b):
         assert a == b
 
 
+@pytest.mark.numerics
 def test_stop_and_resume_is_bit_identical_through_the_cli(tmp_path):
     data = corpus_file(tmp_path / "c.txt")
     assert train("--corpus", str(data), "--iters", "6", "--out", str(tmp_path / "straight")).exit_code == 0

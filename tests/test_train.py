@@ -47,6 +47,7 @@ def changed(before, module):
     return [not torch.equal(a, b) for a, b in zip(before, module.parameters())]
 
 
+@pytest.mark.numerics
 def test_critic_step_changes_only_critic():
     t = make_trainer()
     g0, d0 = params(t.G), params(t.D)
@@ -96,6 +97,7 @@ def test_keeps_last_k_checkpoints(tmp_path):
     assert [s for s, _ in list_checkpoints(tmp_path / "checkpoints")] == [8, 10]
 
 
+@pytest.mark.numerics
 def test_resume_is_bit_identical(tmp_path):
     straight = make_trainer(tmp_path / "a", iters=8, eval_every=2)
     straight.fit()
