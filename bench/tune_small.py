@@ -36,24 +36,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Settings changed from the small preset, per trial.
 TRIALS: dict[str, dict] = {
-    "base": {},
-    "c2": {"critic_iters": 2},
-    "c2-clr3e-3": {"critic_iters": 2, "critic_lr": 3e-3},
-    "s16": {"seq_len": 16},
-    "s16-c2": {"seq_len": 16, "critic_iters": 2},
-    "s16-c2-clr3e-3": {"seq_len": 16, "critic_iters": 2, "critic_lr": 3e-3},
-    "s16-c2-lr2e-3": {"seq_len": 16, "critic_iters": 2, "lr": 2e-3},
-    "s16-c2-lr5e-4": {"seq_len": 16, "critic_iters": 2, "lr": 5e-4},
-    "s16-c2-beta1-0": {"seq_len": 16, "critic_iters": 2, "beta1": 0.0},
-    "s16-c2-dim128": {"seq_len": 16, "critic_iters": 2, "dim": 128},
-    "s16-c2-b128": {"seq_len": 16, "critic_iters": 2, "batch_size": 128},
-    "s16-b32": {"seq_len": 16, "batch_size": 32},
-    "s16-c3": {"seq_len": 16, "critic_iters": 3},
-    "s16-c1": {"seq_len": 16, "critic_iters": 1},
-    "s16-c2-nb2": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2},
-    "s16-c2-nb3": {"seq_len": 16, "critic_iters": 2, "n_blocks": 3},
-    "s16-c1-nb2": {"seq_len": 16, "critic_iters": 1, "n_blocks": 2},
-    "s16-c2-nb2-dim128": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2, "dim": 128},
+    "base": {"zipf": "v1"},
+    "c2": {"critic_iters": 2, "zipf": "v1"},
+    "c2-clr3e-3": {"critic_iters": 2, "critic_lr": 3e-3, "zipf": "v1"},
+    "s16": {"seq_len": 16, "zipf": "v1"},
+    "s16-c2": {"seq_len": 16, "critic_iters": 2, "zipf": "v1"},
+    "s16-c2-clr3e-3": {"seq_len": 16, "critic_iters": 2, "critic_lr": 3e-3, "zipf": "v1"},
+    "s16-c2-lr2e-3": {"seq_len": 16, "critic_iters": 2, "lr": 2e-3, "zipf": "v1"},
+    "s16-c2-lr5e-4": {"seq_len": 16, "critic_iters": 2, "lr": 5e-4, "zipf": "v1"},
+    "s16-c2-beta1-0": {"seq_len": 16, "critic_iters": 2, "beta1": 0.0, "zipf": "v1"},
+    "s16-c2-dim128": {"seq_len": 16, "critic_iters": 2, "dim": 128, "zipf": "v1"},
+    "s16-c2-b128": {"seq_len": 16, "critic_iters": 2, "batch_size": 128, "zipf": "v1"},
+    "s16-b32": {"seq_len": 16, "batch_size": 32, "zipf": "v1"},
+    "s16-c3": {"seq_len": 16, "critic_iters": 3, "zipf": "v1"},
+    "s16-c1": {"seq_len": 16, "critic_iters": 1, "zipf": "v1"},
+    "s16-c2-nb2": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2, "zipf": "v1"},
+    "s16-c2-nb3": {"seq_len": 16, "critic_iters": 2, "n_blocks": 3, "zipf": "v1"},
+    "s16-c1-nb2": {"seq_len": 16, "critic_iters": 1, "n_blocks": 2, "zipf": "v1"},
+    "s16-c2-nb2-dim128": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2, "dim": 128, "zipf": "v1"},
+    # "zipf": the grammar's entries drawn with weights 1 / rank ** a (rank 1 first; grammar version 2,
+    # the default since, is a = 2) or "v1": version 1's 1 / (rank + 1), which the trials above ran on
+    "s16-c2-nb2-zipf1.5": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2, "zipf": 1.5},
+    "s16-c2-nb2-zipf2": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2, "zipf": 2.0},
+    "v2-s16-c2-nb2": {"seq_len": 16, "critic_iters": 2, "n_blocks": 2},   # the small preset now
 }
 
 # Seconds per generator iteration, one thread, Intel Xeon (AVX-512 machine run with
@@ -78,7 +83,24 @@ COST_1T: dict[str, float] = {
     "s16-c2-nb3": 0.074,      # m
     "s16-c1-nb2": 0.031,      # m
     "s16-c2-nb2-dim128": 0.124,  # m
+    "s16-c2-nb2-zipf1.5": 0.051,
+    "s16-c2-nb2-zipf2": 0.051,
+    "v2-s16-c2-nb2": 0.051,
 }
+
+
+def _use_zipf(a) -> None:
+    """This process's synthetic grammar draws entries with weights 1 / rank ** a, or version 1's
+    1 / (rank + 1) for a = "v1" (rank 1 first; no cache: the cache knows only the file)."""
+    import numpy as np
+
+    from textgan.data import synthetic
+
+    def weights(k: int) -> np.ndarray:
+        w = 1.0 / (np.arange(k) + 2.0) if a == "v1" else 1.0 / (np.arange(k) + 1.0) ** a
+        return w / w.sum()
+    synthetic._rank_weights = weights
+    os.environ["TEXTGAN_NO_CACHE"] = "1"
 
 
 def worker(a) -> None:
@@ -91,6 +113,9 @@ def worker(a) -> None:
 
     torch.set_num_threads(a.threads)
     settings = dict(TRIALS[a.trial])
+    zipf = settings.pop("zipf", None)
+    if zipf is not None:
+        _use_zipf(zipf)
     iters = max(1, int(a.budget_s / COST_1T[a.trial]))
     cfg = make_config("small", corpus=a.corpus, device="cpu", iters=iters,
                       eval_every=max(1, iters // 6), **settings)
@@ -109,7 +134,7 @@ def worker(a) -> None:
     curve = [{"step": r["step"], "js4": round(r["js4"], 3), "grammar": r.get("grammar")}
              for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())]
     samples = sorted((out / "samples").glob("samples_*.txt"))[-1].read_text().splitlines()[:4]
-    print(json.dumps({"trial": a.trial, "settings": settings, "iters_planned": iters,
+    print(json.dumps({"trial": a.trial, "settings": TRIALS[a.trial], "iters_planned": iters,
                       "iters_done": summary["step"], "train_s": round(train_s, 1),
                       **{k: round(values[k], 3) for k in keep if values.get(k) is not None},
                       "floor": {k: round(floor[k], 3) for k in keep if floor.get(k) is not None},
@@ -138,7 +163,7 @@ def main() -> None:
     sys.path.insert(0, ROOT)
     from textgan.config import make_config
     from textgan.data.corpus import load_corpus
-    for seq_len in sorted({TRIALS[n].get("seq_len", 32) for n in names}):  # fill the cache once
+    for seq_len in sorted({TRIALS[n].get("seq_len", 32) for n in names if "zipf" not in TRIALS[n]}):  # fill the cache once
         load_corpus(make_config("small", corpus=a.corpus, seq_len=seq_len).data, seq_len, progress=False)
     env = {**os.environ, "OMP_NUM_THREADS": str(a.threads)}
     base = [sys.executable, os.path.abspath(__file__), "--corpus", a.corpus, "--out", out,

@@ -83,7 +83,7 @@ def lines() -> list[str]:
 
 def test_constants():
     assert S.DEFAULT_LINES == 200_000
-    assert S.GRAMMAR_VERSION == 1
+    assert S.GRAMMAR_VERSION == 2
 
 
 def test_deterministic_per_seed():

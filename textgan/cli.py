@@ -292,7 +292,8 @@ def eval_image(run_dir, n, inception_weights, device, as_json):
 @click.option("--corpus", required=True, help="NAME or PATH of the reference corpus.")
 @click.option("--heldout", type=click.Path(dir_okay=False), default=None,
               help="Held-out reference lines (default: the corpus's own split).")
-@click.option("--seq-len", type=int, default=32, show_default=True, help="Lines are cut/padded to this.")
+@click.option("--seq-len", type=int, default=None,
+              help="Lines are cut/padded to this (default: the run's sequence length, else 32).")
 @click.option("--max-lines", type=int, default=10_000_000, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--download/--no-download", default=False)
@@ -305,8 +306,8 @@ def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, 
     from textgan.lm import evaluate_lm
 
     result = evaluate_lm(samples=samples, run_dir=run_dir, n=n, corpus=corpus, heldout=heldout,
-                                  seq_len=seq_len, max_lines=max_lines, data_dir=data_dir,
-                                  download=download, seed=seed, interactive=sys.stdin.isatty(), log=_log)
+                         seq_len=seq_len, max_lines=max_lines, data_dir=data_dir,
+                         download=download, seed=seed, interactive=sys.stdin.isatty(), log=_log)
     click.echo(json.dumps(result) if as_json else format_report(result))
 
 

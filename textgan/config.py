@@ -88,12 +88,20 @@ class RunConfig:
 PRESETS: dict[str, dict[str, dict]] = {
     "paper": {},
     "small": {
-        "model": {"dim": 64, "n_blocks": 5},
-        # about 0.3 s per iteration on 2 CPU cores: 600 iterations in ~3 minutes
-        "train": {"iters": 600, "critic_iters": 5, "batch_size": 64, "lr": 1e-3,
-                  "eval_every": 100},
+        # Chosen with bench/tune_small.py (bench/RESULTS.md): at equal CPU work, two narrow residual
+        # blocks, two critic steps and a high learning rate learn fastest on a CPU.
+        "model": {"dim": 64, "n_blocks": 2},
+        "train": {"iters": 6000, "critic_iters": 2, "batch_size": 64, "lr": 1e-3,
+                  "eval_every": 1000},
         "data": {"max_lines": 200_000},
     },
+}
+
+# What a preset changes for one corpus, applied after the preset.  The built-in grammar's sentences
+# are judged by its exact acceptance check; on 16-character lines the small preset's five minutes
+# are enough to show learning (bench/tune_small.py).
+CORPUS_PRESETS: dict[tuple[str, str], dict[str, dict]] = {
+    ("small", "synthetic"): {"model": {"seq_len": 16}},
 }
 
 
@@ -129,9 +137,11 @@ def make_config(preset: str = "paper", **overrides) -> RunConfig:
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     cfg = RunConfig(preset=preset)
-    for section, values in PRESETS[preset].items():
-        for k, v in values.items():
-            setattr(getattr(cfg, section), k, v)
+    corpus = overrides.get("corpus") or overrides.get("data__corpus") or cfg.data.corpus
+    for layer in (PRESETS[preset], CORPUS_PRESETS.get((preset, corpus), {})):
+        for section, values in layer.items():
+            for k, v in values.items():
+                setattr(getattr(cfg, section), k, v)
     apply_objective(cfg.train, overrides.pop("objective", None))
     for key, value in overrides.items():
         if value is None:

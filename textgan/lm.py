@@ -202,7 +202,7 @@ def _vocab_difference(old: dict | None, new: dict) -> str:
 
 
 def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str, heldout: str | None,
-                seq_len: int, max_lines: int, data_dir: str | None, download: bool, seed: int,
+                seq_len: int | None, max_lines: int, data_dir: str | None, download: bool, seed: int,
                 interactive: bool = False, log=print) -> dict:
     """eval-lm: samples from a file (read exactly as the paper's evaluation) or generated from a run,
     measured against a corpus's raw lines."""
@@ -214,7 +214,7 @@ def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str
 
     if (samples is None) == (run_dir is None):
         raise ConfigError("give exactly one of --samples FILE or --run DIR")
-    if seq_len <= 0 or max_lines <= 0 or n <= 0:
+    if (seq_len is not None and seq_len <= 0) or max_lines <= 0 or n <= 0:
         raise ConfigError("--seq-len, --max-lines and -n must be positive")
     if samples is not None:
         from textgan.errors import CorpusError
@@ -227,9 +227,11 @@ def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str
         if not sample_text:
             raise CorpusError(f"samples file {samples} is empty")
     else:
-        generator, vocab, _, step = load_generator(run_dir, None, "cpu", warn=log)
+        generator, vocab, run_cfg, step = load_generator(run_dir, None, "cpu", warn=log)
         sample_text = sample_lines(generator, vocab, n, seed=seed)
         log(f"generated {n} lines from {run_dir} at step {step}")
+        seq_len = seq_len or run_cfg.model.seq_len     # judge the run at the length it was trained for
+    seq_len = seq_len or 32
     data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
     lines = corpus_lines(data, progress=False, interactive=interactive)
     inside = False
