@@ -227,6 +227,17 @@ def test_synthetic_run_logs_grammar_acceptance(tmp_path):
     assert r["samples"]["in_test1"] is not None and r["floor"]["in_test1"] > 0.5
     assert r["floor"]["grammar"] == 1.0
     assert r["better"]["distinct1"] == "closer" and r["better"]["grammar"] == "higher"
+    # the small preset trains the built-in grammar on 16-character lines; eval-lm judges the run at them
+    assert json.loads((out / "config.json").read_text())["model"]["seq_len"] == 16
+    assert r["meta"]["seq_len"] == 16
+
+
+def test_small_preset_shortens_lines_only_for_the_built_in_corpus():
+    from textgan.config import make_config
+    assert make_config("small").model.seq_len == 16
+    assert make_config("small", corpus="lines.txt").model.seq_len == 32
+    assert make_config("small", corpus="synthetic", seq_len=24).model.seq_len == 24   # options win
+    assert make_config("paper", corpus="synthetic").model.seq_len == 32               # the paper's
 
 
 def test_failed_commands_leave_nothing_behind(corpus, tmp_path, monkeypatch):
