@@ -100,6 +100,7 @@ def test_mnist_run(tmp_path, mnist_dir):
     summary, lines = run(cfg, tmp_path / "run")
     last = summary["last"]
     assert 1.0 <= last["classifier_score"] <= 10.0 and last["fd"] >= 0
+    assert np.isfinite(last["wasserstein_heldout"]) and np.isfinite(last["wasserstein"])   # Figure 5b's two curves
     floor = json.loads((tmp_path / "run" / "floor.json").read_text())
     assert {"classifier_score", "fd"} <= set(floor)
     with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:

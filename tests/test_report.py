@@ -155,3 +155,26 @@ def test_a_run_that_has_logged_nothing_yet(tmp_path, two_runs):
     assert index == tmp_path / "out" / "index.html"
     page = index.read_text()
     assert "lr=0.001" in page and "lr=0.01" in page and "nothing logged yet" in page
+
+
+def test_report_of_a_real_toy_image_run(tmp_path):
+    """Not a hand-written run directory: a two-step toy run through `train_run`, then `report` on it."""
+    from textgan.config import make_image_config
+    from textgan.image import IMAGE
+    from textgan.runs import train_run
+    cfg = make_image_config("8gaussians", "small", iters=2, critic_iters=2, batch_size=32, eval_every=2,
+                            eval_samples=100, heldout_samples=16, device="cpu", dim=16)
+    run = tmp_path / "toy"
+    train_run(IMAGE, cfg, run, progress=False, log=lambda line: None)
+    out = tmp_path / "rep"
+    rep = build_report([run], out)
+    names = {p.name for p in rep.plots}
+    assert {"points_by_step.png", "wasserstein_by_step.png", "losses_by_time.png"} <= names
+    with Image.open(out / "wasserstein_by_step.png") as im:     # training and held-out estimates
+        assert im.size == (2 * PANEL_PX[0], PANEL_PX[1])
+    links = linked_files(rep.index)
+    assert "samples/run1_00000002.png" in links
+    for link in links:
+        assert (out / link).is_file() and (out / link).stat().st_size > 1000
+    with Image.open(out / "samples" / "run1_00000002.png") as im:
+        assert im.size == (500, 500)
