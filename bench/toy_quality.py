@@ -100,7 +100,8 @@ def main() -> None:
     figure = a.figure or os.path.join(ROOT, "bench", "figures", f"toy_{a.dataset}.png")
     fake = generate(generator, 1000, seed=cfg.train.seed * 7919 + trainer.step).numpy()
     save_toy_plot(figure, evaluator.real, fake, critic,
-                  title=f"{a.dataset}, {a.preset} preset, step {trainer.step}, {trained:.0f} CPU s")
+                  title=f"{a.dataset}, {a.preset} preset DIM {cfg.model.dim} lr {cfg.train.lr:g}, "
+                        f"step {trainer.step}, {trained:.0f} CPU s")
     result = {
         "bench": "toy_quality", "dataset": a.dataset, "preset": a.preset,
         "settings": {k: getattr(cfg.train, k) for k in ("gp_weight", "critic_iters", "batch_size", "lr",
