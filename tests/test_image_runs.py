@@ -249,6 +249,7 @@ def test_eval_image_mnist_floor(tmp_path, mnist_dir):
     (["--dataset", "8gaussians", "--size", "64"], "bad --size 64"),
     (["--dataset", "{tmp}", "--size", "48"], "--size must be 32 or 64"),
     (["--dataset", "mnist", "--conditional"], "--conditional"),
+    (["--dataset", "{tmp}", "--conditional"], "add --size 32"),     # a folder's default 64 px has no class head
 ])
 def test_one_line_errors(tmp_path, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
