@@ -115,6 +115,9 @@ def test_cifar_conditional_run(tmp_path, cifar_dir):
     assert saved["train"]["gen_batch_size"] == 128 and saved["train"]["lr_decay"] == "linear"
     skipped = [line for line in lines if "skipped" in line]
     assert len(skipped) == 1 and "Inception weights" in skipped[0]     # said once, with why
+    assert "--inception-weights FILE" in skipped[0]                       # the option a CLI user has
+    floor_line = [line for line in lines if line.startswith("real-data floor")]
+    assert floor_line and "no sample metrics" in floor_line[0]            # not a line ending in ": "
     with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
         assert im.mode == "RGB" and im.size == (6 * 34 + 2, 10 * 34 + 2)   # one row per class
 
