@@ -116,6 +116,9 @@ def test_cifar_conditional_run(tmp_path, cifar_dir):
     assert saved["train"]["gen_batch_size"] == 128 and saved["train"]["lr_decay"] == "linear"
     skipped = [line for line in lines if "skipped" in line]
     assert len(skipped) == 1 and "Inception weights" in skipped[0]     # said once, with why
+    assert "--inception-weights FILE" in skipped[0]                       # the option a CLI user has
+    floor_line = [line for line in lines if line.startswith("real-data floor")]
+    assert floor_line and "no sample metrics" in floor_line[0]            # not a line ending in ": "
     with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
         assert im.mode == "RGB" and im.size == (6 * 34 + 2, 10 * 34 + 2)   # one row per class
 
@@ -250,6 +253,7 @@ def test_eval_image_mnist_floor(tmp_path, mnist_dir):
     (["--dataset", "8gaussians", "--size", "64"], "bad --size 64"),
     (["--dataset", "{tmp}", "--size", "48"], "--size must be 32 or 64"),
     (["--dataset", "mnist", "--conditional"], "--conditional"),
+    (["--dataset", "{tmp}", "--conditional"], "add --size 32"),     # a folder's default 64 px has no class head
 ])
 def test_one_line_errors(tmp_path, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -293,3 +297,48 @@ def test_one_gradient_penalty_for_text_and_images():
     assert offenders == []
     import textgan.image
     assert textgan.image.IMAGE.build is textgan.image.build_image_run
+
+
+# ------------------------------------------------------------------ one step of every preset, its own networks
+
+@pytest.mark.parametrize("family,dataset,size", [("toy", "8gaussians", None), ("mnist", "mnist", None),
+                                                 ("cifar10", "cifar10", None), ("folder-32", "FOLDER", 32),
+                                                 ("folder-64", "FOLDER", 64)])
+@pytest.mark.parametrize("preset", ["paper", "small"])
+def test_one_step_of_every_preset_with_its_networks(tmp_path, family, dataset, size, preset):
+    """The preset's own networks (the paper's DIM included) and settings, batch shrunk to 2 and one
+    critic step: one Trainer iteration moves both networks and stays finite."""
+    from textgan.image import build_image_models_for
+    from textgan.train import Trainer, TrainerHooks
+    if dataset == "FOLDER":
+        dataset = str(tmp_path)
+    extra = {"size": size} if size else {}
+    if IMAGE_PRESETS[family][preset]["train"].get("gen_batch_size"):
+        extra["gen_batch_size"] = 4          # the preset's 2x generator batch, shrunk alike
+    cfg = make_image_config(dataset, preset, device="cpu", batch_size=2, critic_iters=1, **extra)
+    want = IMAGE_PRESETS[family][preset]["model"]
+    assert (cfg.model.arch, cfg.model.dim) == (want["arch"], want["dim"])
+    if cfg.model.arch != "toy":
+        cfg.model.channels = 1 if cfg.model.arch == "mnist" else 3
+    torch.manual_seed(0)
+    g, d = build_image_models_for(cfg)
+    shape = (2, 2) if cfg.model.arch == "toy" else (2, cfg.model.channels, cfg.model.size, cfg.model.size)
+
+    class Sampler:
+        def next(self):
+            return torch.rand(shape) * 2 - 1
+
+        def state_dict(self):
+            return {}
+
+        def load_state_dict(self, state):
+            pass
+
+    before = [p.detach().clone() for p in (*g.parameters(), *d.parameters())]
+    trainer = Trainer(g, d, Sampler(), cfg.train, torch.device("cpu"), hooks=TrainerHooks(log=lambda m: None))
+    trainer.iteration()
+    after = list((*g.parameters(), *d.parameters()))
+    assert trainer.step == 1 and all(torch.isfinite(p).all() for p in after)
+    assert any(not torch.equal(a, b) for a, b in zip(before[:len(list(g.parameters()))], after))
+    assert any(not torch.equal(a, b) for a, b in zip(before[len(list(g.parameters())):],
+                                                      after[len(list(g.parameters())):]))

@@ -419,6 +419,9 @@ def validate_image_config(cfg: ImageRunConfig) -> None:
     if (m.arch == "toy") != (name in TOY_DATASETS):
         raise ConfigError(f"the {m.arch} networks do not fit data set {d.dataset!r}")
     if m.conditional and m.arch != "cifar-resnet":
+        if m.arch == "resnet64":
+            raise ConfigError("--conditional (AC-GAN) needs the CIFAR ResNet: add --size 32 for an image "
+                              "folder (the default --size 64 uses the 64x64 ResNet, which has no class head)")
         raise ConfigError("--conditional (AC-GAN) needs the CIFAR ResNet: cifar10 or a 32 px "
                           "folder of class sub-folders")
     if t.eval_every < 0 or t.checkpoint_every < 0:

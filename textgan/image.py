@@ -363,8 +363,9 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
         with torch.random.fork_rng(devices=[]):
             values = floor()
         files["floor.json"] = values
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items() if k != "heldout_examples")
         log("real-data floor (" + f"{values['heldout_examples']} held-out examples): "
-            + ", ".join(f"{k} {v:.4f}" for k, v in values.items() if k != "heldout_examples"))
+            + (shown or "no sample metrics for this data set (see above)"))
 
     def check_resume(state: dict) -> None:
         if state.get("image") != meta:

@@ -276,7 +276,7 @@ def _meta_model() -> FIDInceptionV3:
 
 def _missing_weights_message() -> str:
     return (f"Inception weights not found: download {WEIGHTS_URL} and pass its path as "
-            f"inception_weights or set ${WEIGHTS_ENV} to it")
+            f"--inception-weights FILE (inception_weights= in Python) or set ${WEIGHTS_ENV} to it")
 
 
 def weights_path(inception_weights: str | os.PathLike | None = None) -> Path:
@@ -288,7 +288,8 @@ def weights_path(inception_weights: str | os.PathLike | None = None) -> Path:
     p = Path(given).expanduser()
     if not p.is_file():
         raise TextganError(f"Inception weights {p} do not exist: download {WEIGHTS_URL} "
-                           f"and pass its path as inception_weights or set ${WEIGHTS_ENV} to it")
+                           f"and pass its path as --inception-weights FILE (inception_weights= in Python) or set "
+                           f"${WEIGHTS_ENV} to it")
     return p
 
 
