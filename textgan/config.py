@@ -91,7 +91,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         # Chosen with bench/tune_small.py (bench/RESULTS.md): at equal CPU work, two narrow residual
         # blocks, two critic steps and a high learning rate learn fastest on a CPU.
         "model": {"dim": 64, "n_blocks": 2},
-        "train": {"iters": 6000, "critic_iters": 2, "batch_size": 64, "lr": 1e-3,
+        "train": {"iters": 5000, "critic_iters": 2, "batch_size": 64, "lr": 1e-3,
                   "eval_every": 1000},
         "data": {"max_lines": 200_000},
     },
