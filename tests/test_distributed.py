@@ -330,3 +330,17 @@ def test_global_batch_must_split_evenly(monkeypatch, corpus, tmp_path):
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:
     _worker(sys.argv[2])
+
+
+def test_train_image_runs_unchanged_under_torchrun(tmp_path):
+    out = tmp_path / "toy"
+    cmd = [sys.executable, str(ROOT / "cli.py"), "train-image", "--dataset", "8gaussians", "--preset", "small",
+           "--dim", "16", "--iters", "4", "--eval-every", "2", "--batch-size", "64", "--device", "cpu",
+           "--out", str(out), "--quiet"]
+    results = finish(launch(cmd))
+    assert all(rc == 0 for rc, _, _ in results), results[0][2][-3000:] + results[1][2][-3000:]
+    (_, out0, err0), (_, out1, _) = results
+    assert "global batch 64 = 32 per process" in err0
+    assert out0.count(f"run {out}: step 4") == 1 and out1 == ""      # rank 0 reports, rank 1 is silent
+    assert [m["step"] for m in _metrics(out)] == [2, 4]
+    assert [s for s, _ in list_checkpoints(out / "checkpoints")] == [2, 4]

@@ -193,6 +193,8 @@ def train_image(dataset, preset, iters, critic_iters, batch_size, lr, gp_weight,
                                 **{k: v for k, v in overrides.items() if k != "dataset"})
     summary = run(cfg, out, resume=resume, overrides=overrides, progress=not quiet,
                   interactive=sys.stdin.isatty(), log=_log)
+    if summary.get("rank", 0):
+        return                       # under torchrun rank 0 reports the run
     last = summary["last"] or {}
     keys = ("w1", "modes", "within_3sigma", "classifier_score", "fd", "inception_score", "fid",
             "wasserstein_heldout")
