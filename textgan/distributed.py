@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -288,11 +289,22 @@ def disconnect(world: World) -> None:
     if not world.distributed:
         return
     import torch.distributed as dist
-    if dist.is_initialized():
-        try:
-            dist.destroy_process_group()
-        except Exception:  # noqa: BLE001 - a broken group (dead peer) cannot always be torn down
-            pass
+    if not dist.is_initialized():
+        return
+    try:
+        # Rank 0 hosts the rendezvous store: if it exits while another rank still tears down its
+        # connection to it, that rank aborts ("terminate called without an active exception").
+        # So every rank reports its teardown through the store and rank 0 waits for all of them.
+        store = dist.distributed_c10d._get_default_store()
+        dist.destroy_process_group()
+        if world.rank:
+            store.add("textgan/left", 1)
+        else:
+            deadline = time.monotonic() + min(world.timeout_s, 30.0)
+            while store.add("textgan/left", 0) < world.size - 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+    except Exception:  # noqa: BLE001 - a broken group (dead peer) cannot always be torn down
+        pass
 
 
 def is_comm_failure(e: BaseException) -> bool:
