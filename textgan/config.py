@@ -75,13 +75,18 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
-        def build(kind, values):
-            known = {f.name for f in fields(kind)}
-            return kind(**{k: v for k, v in (values or {}).items() if k in known})
-        return cls(model=build(ModelConfig, d.get("model")),
-                   data=build(DataConfig, d.get("data")),
-                   train=build(TrainConfig, d.get("train")),
-                   preset=d.get("preset", "paper"))
+        return config_from_dict(cls, d)
+
+
+def config_from_dict(cls, d: dict):
+    """A run config from its to_dict() form; unknown keys (older or newer versions) are ignored."""
+    sections = {}
+    for f in fields(cls):
+        if f.default_factory is not dataclasses.MISSING:       # model, data, train
+            kind = type(f.default_factory())
+            known = {g.name for g in fields(kind)}
+            sections[f.name] = kind(**{k: v for k, v in (d.get(f.name) or {}).items() if k in known})
+    return cls(**sections, preset=d.get("preset", "paper"))
 
 
 # Overrides applied on top of the dataclass defaults (which are the paper's).
@@ -263,13 +268,7 @@ class ImageRunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImageRunConfig":
-        def build(kind, values):
-            known = {f.name for f in fields(kind)}
-            return kind(**{k: v for k, v in (values or {}).items() if k in known})
-        return cls(model=build(ImageModelConfig, d.get("model")),
-                   data=build(ImageDataConfig, d.get("data")),
-                   train=build(TrainConfig, d.get("train")),
-                   preset=d.get("preset", "paper"))
+        return config_from_dict(cls, d)
 
 
 def image_family(dataset: str, size: int | None = None) -> str:
