@@ -4,7 +4,8 @@
 - so do the caches of the libraries the tests drive (Hugging Face datasets, matplotlib's font list)
   and Hypothesis' example database (else `.hypothesis/` in the working directory); these are set
   before any test module is imported, since the libraries read them at import;
-- a session check fails the run if the checkout gained anything (a run directory under `runs/`, say).
+- a session check fails the run if the checkout gained anything (a run directory under `runs/`, say);
+- `float64`: a fixture that makes float64 torch's default dtype for one test.
 """
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ def _private_cache(tmp_path_factory):
     mp.setenv("TEXTGAN_DATA_DIR", str(tmp_path_factory.mktemp("textgan-data")))
     yield
     mp.undo()
+
+
+@pytest.fixture
+def float64():
+    """torch's default dtype float64 for one test (exact maths, rounding out of the way)."""
+    import torch        # here, not at the top: the library settings above come before any import
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def _checkout_entries() -> set[str]:

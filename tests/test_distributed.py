@@ -157,14 +157,6 @@ def _worker(out: str) -> None:
         disconnect(world)
 
 
-@pytest.fixture
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
 def test_two_ranks_are_one_process_on_the_combined_batch(tmp_path, float64):
     out = tmp_path / "params"
     procs = launch([sys.executable, __file__, "worker", str(out)])

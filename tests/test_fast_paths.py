@@ -169,14 +169,6 @@ def test_constant_part_is_what_shifts_every_score():
     torch.testing.assert_close(shift, torch.full_like(shift, _constant_part(D) - c0), rtol=0, atol=1e-12)
 
 
-@pytest.fixture
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
 @pytest.mark.parametrize("conv", ["direct", "winograd"])
 def test_fast_paths_are_the_plain_loop_in_float64(conv, float64):
     """In float64 rounding is out of the way: both convolution paths are the plain loop's maths over
