@@ -290,3 +290,151 @@ def test_toy_pair_and_builder_checks():
         build_image_models("resnet64", dim=0)
     g1, _ = build_image_models("resnet64", dim=2, channels=1)
     assert g1(torch.randn(2, 128)).shape == (2, 1, 64, 64)
+
+
+# ------------------------------------------------------------------ the MNIST critic's own input gradient
+
+def _random_mnist_critic(dim, norm="none", seed=8):
+    """A float64 MNIST critic with every parameter drawn N(0, 0.3^2): non-zero biases, so the
+    LeakyReLU slopes vary across samples and positions."""
+    torch.manual_seed(seed)
+    critic = MnistCritic(dim=dim, norm=norm).double()
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.normal_(0, 0.3)
+    return critic
+
+
+class _AutogradPenalty(torch.nn.Module):
+    """The same critic without `input_grad`: the penalty takes autograd's double backward."""
+
+    def __init__(self, critic):
+        super().__init__()
+        self.critic = critic
+
+    def forward(self, x):
+        return self.critic(x)
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("k,stride,n", [(5, 2, 28), (5, 2, 14), (5, 2, 7), (5, 2, 9), (3, 1, 6),
+                                        (4, 3, 7), (2, 3, 9), (1, 2, 6)])
+def test_same_conv_transpose_is_its_adjoint(k, stride, n):
+    """<conv(v) - bias, u> == <v, conv.transpose(u)> for 'SAME' padding of any size, including an
+    input whose last rows no window reaches (k < stride)."""
+    from textgan.models.image import _SameConv2d
+    torch.manual_seed(9)
+    c = _SameConv2d(3, 2, k, stride).double()
+    with torch.no_grad():
+        c.bias.normal_()
+    v = torch.randn(2, 3, n, n + 1, dtype=torch.float64)
+    y = c(v) - c.bias.view(1, -1, 1, 1)
+    u = torch.randn_like(y)
+    t = c.transpose(u, v.shape[-2:])
+    assert t.shape == v.shape
+    torch.testing.assert_close((y * u).sum(), (v * t).sum(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("dim", [4, 8])
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_mnist_input_grad_is_autograds_input_gradient(dim, batch):
+    critic = _random_mnist_critic(dim)
+    x = torch.rand(batch, 1, 28, 28, dtype=torch.float64, requires_grad=True)
+    (ref,) = torch.autograd.grad(critic(x).sum(), x)
+    ours = critic.input_grad(x.detach())
+    assert ours.shape == x.shape and ours.dtype == torch.float64
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+
+
+def _penalty_and_param_grads(critic, params, real, fake, alpha, one_sided=False):
+    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha, one_sided=one_sided)
+    grads = torch.autograd.grad(gp, params, allow_unused=True)
+    # a parameter the penalty does not reach (the biases, in the written-out chain): gradient zero
+    return gp, norms, [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("dim,batch", [(4, 5), (8, 3)])
+@pytest.mark.parametrize("one_sided", [False, True])
+def test_mnist_penalty_and_its_parameter_gradients_are_double_backwards(dim, batch, one_sided):
+    critic = _random_mnist_critic(dim)
+    params = list(critic.parameters())
+    real = torch.rand(batch, 1, 28, 28, dtype=torch.float64)
+    fake = torch.rand(batch, 1, 28, 28, dtype=torch.float64)
+    alpha = torch.rand(batch, dtype=torch.float64)
+    gp, norms, grads = _penalty_and_param_grads(critic, params, real, fake, alpha, one_sided)
+    ref_gp, ref_norms, ref_grads = _penalty_and_param_grads(_AutogradPenalty(critic), params, real, fake,
+                                                            alpha, one_sided)
+    torch.testing.assert_close(gp, ref_gp, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(norms, ref_norms, rtol=1e-12, atol=1e-12)
+    for (name, _), g, ref in zip(critic.named_parameters(), grads, ref_grads):
+        torch.testing.assert_close(g, ref, rtol=1e-10, atol=1e-12, msg=lambda m, n=name: f"{n}: {m}")
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_mnist_critic_with_normalisation_takes_autograds_penalty(norm):
+    """The written-out chain knows no normalisation: with layer or batch norm the critic offers no
+    `input_grad`, and the penalty is autograd's double backward, by definition."""
+    critic = _random_mnist_critic(4, norm)
+    assert critic.input_grad is None and getattr(critic, "input_grad", None) is None
+    real = torch.rand(4, 1, 28, 28, dtype=torch.float64)
+    fake = torch.rand(4, 1, 28, 28, dtype=torch.float64)
+    alpha = torch.rand(4, dtype=torch.float64)
+    gp, norms = penalty_and_norms(critic, real, fake, alpha=alpha)
+    x = (real + alpha.view(4, 1, 1, 1) * (fake - real)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    ref_norms = grad.flatten(1).norm(dim=1)
+    torch.testing.assert_close(norms, ref_norms.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gp, 10 * ((ref_norms - 1) ** 2).mean(), rtol=1e-12, atol=1e-12)
+    gp.backward()
+    assert all(p.grad is not None for p in critic.parameters() if p.dim() == 4)
+
+
+@pytest.mark.numerics
+def test_mnist_critic_step_is_the_same_with_either_penalty_path(float64):
+    """One Trainer critic step in float64 (the paper's loss, Adam), from the same state and the same
+    random draws: the written-out input gradient and autograd's double backward give the same loss,
+    the same parameter gradients and the same updated weights."""
+    from textgan.config import TrainConfig
+    from textgan.train import Trainer, TrainerHooks
+
+    class AutogradMnistCritic(MnistCritic):
+        input_grad = None            # the penalty takes autograd's double backward
+
+    real, fake = torch.rand(6, 1, 28, 28), torch.rand(6, 1, 28, 28)
+
+    class Sampler:
+        def next(self):
+            return real
+
+        def state_dict(self):
+            return {}
+
+        def load_state_dict(self, state):
+            pass
+
+    source = _random_mnist_critic(8)
+    results = []
+    for cls in (MnistCritic, AutogradMnistCritic):
+        critic = cls(dim=8)
+        critic.load_state_dict(source.state_dict())
+        assert (critic.input_grad is None) == (cls is AutogradMnistCritic)
+        gen = MnistGenerator(dim=2)
+        cfg = TrainConfig(iters=1, critic_iters=1, batch_size=6, lr=1e-3)
+        trainer = Trainer(gen, critic, Sampler(), cfg, torch.device("cpu"),
+                          hooks=TrainerHooks(log=lambda m: None, progress=False))
+        torch.manual_seed(10)
+        trainer.critic_step(fake)
+        results.append((trainer.read_stats(), [p.grad.clone() for p in critic.parameters()],
+                        [p.detach().clone() for p in critic.parameters()]))
+    (stats, grads, weights), (ref_stats, ref_grads, ref_weights) = results
+    assert ref_stats["penalty"] > 0
+    for key in ("critic_loss", "wasserstein", "penalty", "grad_norm"):
+        assert stats[key] == pytest.approx(ref_stats[key], rel=1e-12, abs=1e-12), key
+    for g, ref in zip(grads, ref_grads):
+        torch.testing.assert_close(g, ref, rtol=1e-10, atol=1e-12)
+    for w, ref in zip(weights, ref_weights):
+        torch.testing.assert_close(w, ref, rtol=1e-10, atol=1e-12)

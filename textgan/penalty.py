@@ -53,7 +53,8 @@ def penalty_and_norms(critic: Critic, real: Tensor, fake: Tensor, *, weight: flo
 
     A critic that knows its own input gradient (a method `input_grad(x)` returning
     d sum_i D(x_i) / dx, differentiable w.r.t. its parameters) supplies it; any other
-    critic goes through autograd's double backward."""
+    critic, or one whose `input_grad` is None (e.g. a configuration it does not cover),
+    goes through autograd's double backward."""
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} "
                          f"and {tuple(fake.shape)}")

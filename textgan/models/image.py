@@ -102,13 +102,29 @@ class _SameConv2d(nn.Conv2d):
         super().__init__(c_in, c_out, k, stride=stride, padding=0)
         init_conv_(self, he, stride)
 
+    def _pads(self, n: int) -> tuple[int, int]:
+        """'SAME' padding (before, after) of an axis of n inputs."""
+        s, k = self.stride[0], self.kernel_size[0]
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        return total // 2, total - total // 2
+
     def forward(self, x: Tensor) -> Tensor:
-        pads = []
-        for n in (x.shape[-1], x.shape[-2]):           # F.pad order: last axis first
-            s, k = self.stride[0], self.kernel_size[0]
-            total = max((-(-n // s) - 1) * s + k - n, 0)
-            pads += [total // 2, total - total // 2]
-        return super().forward(F.pad(x, pads))
+        (top, bottom), (left, right) = self._pads(x.shape[-2]), self._pads(x.shape[-1])
+        return super().forward(F.pad(x, [left, right, top, bottom]))   # F.pad: last axis first
+
+    def transpose(self, g: Tensor, size: tuple[int, int]) -> Tensor:
+        """The transpose of this convolution without its bias: the gradient w.r.t. its input [B, C_in,
+        *size], given g, the gradient w.r.t. its output.  The padded rows/columns are cut away: the
+        before-pads by the transposed convolution's `padding`, the rest by cropping to `size` (or,
+        where the input's last rows are outside every window, added back by `output_padding`)."""
+        s, k = self.stride[0], self.kernel_size[0]
+        before, extra = [], []
+        for n, m in zip(size, g.shape[-2:]):
+            b = self._pads(n)[0]
+            before.append(b)
+            extra.append(max(n - ((m - 1) * s + k - 2 * b), 0))
+        out = F.conv_transpose2d(g, self.weight, stride=self.stride, padding=before, output_padding=extra)
+        return out[..., :size[0], :size[1]]
 
 
 class _Deconv2d(nn.ConvTranspose2d):
@@ -122,6 +138,13 @@ class _Deconv2d(nn.ConvTranspose2d):
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2:]
         return super().forward(x)[..., :2 * h, :2 * w]
+
+
+def _leaky_slope(pre: Tensor, negative_slope: float) -> Tensor:
+    """The derivative of LeakyReLU at its pre-activations `pre`, as autograd takes it: 1 where
+    pre > 0, else `negative_slope` (at least float32, so the slope is not rounded to bfloat16)."""
+    dtype = torch.promote_types(pre.dtype, torch.float32)
+    return torch.full_like(pre, negative_slope, dtype=dtype).masked_fill_(pre > 0, 1.0)
 
 
 def _check_norm(norm: str) -> str:
@@ -283,6 +306,33 @@ class MnistCritic(nn.Module):
         h = F.leaky_relu(self.norm2(self.conv2(h)), 0.2)
         h = F.leaky_relu(self.norm3(self.conv3(h)), 0.2)
         return self.out(h.flatten(1)).squeeze(1)
+
+    @property
+    def input_grad(self):
+        """The gradient penalty's fast path (`textgan.penalty.penalty_and_norms`): `_input_grad` without
+        normalisation (the paper's WGAN-GP critic); None with layer or batch norm, whose input
+        gradient the penalty takes by autograd's double backward."""
+        return self._input_grad if self.norm == "none" else None
+
+    def _input_grad(self, x: Tensor) -> Tensor:
+        """d sum_i D(x_i) / d x  [B, 1, 28, 28], differentiable w.r.t. the parameters (not w.r.t. x).
+
+        As the text critic's `input_grad`: autograd's double backward gives the same values but also
+        pushes zeros back through the forward graph (LeakyReLU's derivative is piecewise constant).
+        Here the forward runs without a graph only for the LeakyReLU slopes s_l (1 where the
+        pre-activation is > 0, else 0.2, as autograd's), and the backward chain is written out:
+            g_3 = out.weight as [4DIM, 4, 4] * s_3        (the same weight for every sample)
+            g_2 = conv3^T(g_3) * s_2,   g_1 = conv2^T(g_2) * s_1,   dD/dx = conv1^T(g_1)
+        with conv^T the transpose of a 'SAME' stride-2 convolution (`_SameConv2d.transpose`)."""
+        with torch.no_grad():
+            p1 = self.conv1(x)
+            p2 = self.conv2(F.leaky_relu(p1, 0.2))
+            p3 = self.conv3(F.leaky_relu(p2, 0.2))
+            s1, s2, s3 = (_leaky_slope(p, 0.2) for p in (p1, p2, p3))
+        g = self.out.weight.view(1, 4 * self.dim, *p3.shape[-2:]) * s3
+        g = self.conv3.transpose(g, p2.shape[-2:]) * s2
+        g = self.conv2.transpose(g, p1.shape[-2:]) * s1
+        return self.conv1.transpose(g, x.shape[-2:])
 
 
 # ----------------------------------------------------------------------------- CIFAR-10 ResNet
