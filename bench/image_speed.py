@@ -8,7 +8,9 @@ beta (0.5, 0.9)): the same networks (textgan.models.image, the same initial weig
   - textgan's Trainer (one iteration = 5 critic steps + 1 generator step), and
   - a plain loop written the caogang way (gan_mnist.py of the widely used PyTorch port): per critic
     step a real pass, a fake pass and an interpolate pass, each with its own backward, the penalty by
-    autograd.grad(create_graph=True) double backward, the same optimisers.
+    autograd.grad(create_graph=True) double backward, the same optimisers, PyTorch's default
+    (NCHW) weight layout.  The Trainer's own choices are in: its penalty uses the critic's
+    `input_grad` (no double backward), and on CPU it keeps convolution weights channels_last.
 Both run in this process, alternating blocks of --iters iterations for --rounds rounds (so both see
 the same machine), on the same fixed pool of random real batches in [0, 1] (throughput does not
 depend on the pixels).  Time is this process's CPU time (time.process_time) with --threads torch
