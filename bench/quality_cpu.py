@@ -3,7 +3,7 @@
 
   python bench/quality_cpu.py [--minutes 10] [--side both|textgan|reference] [--dim D]
                               [--critic-iters K] [--lr LR] [--batch B] [--precision fp32|bf16]
-                              [--no-record]
+                              [--set FIELD=VALUE ...] [--no-record]
 
 Both train on ../shared/data/emnlp_news/test_emnlp.txt for the same wall-clock minutes (training
 loop only, setup excluded), one after the other, each in its own process:
@@ -59,7 +59,11 @@ def textgan_side(a) -> dict:
 
     overrides = {"dim": a.dim, "critic_iters": a.critic_iters, "lr": a.lr, "batch_size": a.batch,
                  "precision": a.precision, "seq_len": a.seq_len}
-    cfg = make_config("small", corpus=a.corpus, device="cpu", iters=10**9, **overrides)
+    for item in a.set:                          # any other config field, e.g. --set critic_lr=3e-3
+        key, value = item.split("=", 1)
+        overrides[key] = json.loads(value) if value[:1] in "0123456789-.[{" else value
+    overrides.setdefault("iters", 10**9)       # the budget stops the run unless --set iters=N comes first
+    cfg = make_config("small", corpus=a.corpus, device="cpu", **overrides)
     device = torch.device("cpu")
     corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=False)
     cfg.model.vocab_size = len(corpus.vocab)
@@ -72,7 +76,7 @@ def textgan_side(a) -> dict:
                       hooks=TrainerHooks(log=lambda m: None, progress=False))
     clock = time.process_time if a.cpu else time.perf_counter
     budget, start = a.minutes * 60, clock()
-    while clock() - start < budget:
+    while clock() - start < budget and trainer.step < cfg.train.iters:
         trainer.iteration()
     train_s = clock() - start
     stats = trainer.read_stats()
@@ -84,7 +88,8 @@ def textgan_side(a) -> dict:
     js = {f"js{n}": round(ref.NgramModel(n, samples).js_with(ref.NgramModel(n, lines)), 4)
           for n in range(1, 5)}
     return {**js, "gen_iters": trainer.step, "train_s": round(train_s, 1), "dim": cfg.model.dim,
-            "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "batch": cfg.train.batch_size,
+            "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "critic_lr": cfg.train.critic_lr,
+            "beta1": cfg.train.beta1, "lr_decay": cfg.train.lr_decay, "batch": cfg.train.batch_size,
             "precision": cfg.train.precision, "conv": conv, "n_blocks": cfg.model.n_blocks,
             "seq_len": cfg.model.seq_len, "clock": "cpu, 1 thread" if a.cpu else "wall", "wasserstein": round(stats["wasserstein"], 4)}
 
@@ -107,6 +112,8 @@ def main() -> None:
     p.add_argument("--precision", choices=["fp32", "bf16"], default=None)
     p.add_argument("--cpu", action="store_true", help="textgan side: one thread, --minutes of CPU time")
     p.add_argument("--seq-len", type=int, default=None, help="override the small preset's sequence length")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override any other config field of the small preset (repeatable)")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
