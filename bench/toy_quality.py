@@ -17,7 +17,8 @@ points against 1,000 real ones with the run's own evaluator: modes covered (targ
 --min-modes), share within 3 sigma (target >= 0.90 for 8gaussians; real data ~0.99) and exact W1.
 Reports the first iteration and training CPU second at which the targets held, the curve, the CPU,
 and writes the final Figure-1 picture (critic contours, real and generated points) to --figure and
-the curve (W1, modes, share within 3 sigma over training CPU seconds) beside it (`*_curve.png`).
+the curve (W1, modes, share within 3 sigma over training CPU seconds) beside it (`*_curve.png`),
+with the same metrics of 1,000 fresh real points (`real_floor`: what a perfect generator gets).
 Prints one JSON object and appends it to bench/RESULTS.md.
 """
 from __future__ import annotations
@@ -45,30 +46,32 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def save_curve_plot(path: str, curve: list[dict], n_modes: int, title: str) -> None:
-    """W1 (left axis) and modes covered / share within 3 sigma (right axis) over training CPU s."""
+def save_curve_plot(path: str, curve: list[dict], n_modes: int, floor_w1: float, title: str) -> None:
+    """W1 (left axis; dotted: real vs real points, the floor) and modes covered / share within
+    3 sigma (right axis) over training CPU seconds."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     cpu = [c["train_cpu_s"] for c in curve]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     try:
-        ax.plot(cpu, [c["w1"] for c in curve], color="black", label="W1 (left)")
+        lines = ax.plot(cpu, [c["w1"] for c in curve], color="black", label="W1 (left)")
+        lines += [ax.axhline(floor_w1, color="black", linestyle=":", linewidth=1,
+                             label="W1 of real vs real points (left)")]
         ax.set_xlabel("training CPU seconds (one thread)")
         ax.set_ylabel("exact W1, 1,000 points")
         ax.set_ylim(bottom=0)
         if "modes" in curve[0]:
             right = ax.twinx()
-            right.plot(cpu, [c["within_3sigma"] for c in curve], color="tab:green",
-                       label="within 3 sigma (right)")
-            right.plot(cpu, [c["modes"] / n_modes for c in curve], color="tab:orange", linestyle="--",
-                       label=f"modes covered / {n_modes} (right)")
+            lines += right.plot(cpu, [c["within_3sigma"] for c in curve], color="tab:green",
+                                label="within 3 sigma (right)")
+            lines += right.plot(cpu, [c["modes"] / n_modes for c in curve], color="tab:orange",
+                                linestyle="--", label=f"modes covered / {n_modes} (right)")
             right.set_ylim(0, 1.05)
-            right.legend(loc="center right", fontsize=7)
-        ax.legend(loc="upper right", fontsize=7)
+        fig.legend(handles=lines, loc="lower center", ncol=2, fontsize=7, frameon=False)
         ax.set_title(title, fontsize=9)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path)
     finally:
@@ -152,7 +155,8 @@ def main() -> None:
                         f"{last.get('within_3sigma', float('nan')):.0%} within 3 sigma, "
                         f"W1 {last['w1']:.3f}, {trained:.0f} CPU s")
     curve_figure = os.path.splitext(figure)[0] + "_curve.png"
-    save_curve_plot(curve_figure, curve, n_modes, f"{a.dataset}, {a.preset} preset: the evaluations over "
+    floor = evaluator.floor()
+    save_curve_plot(curve_figure, curve, n_modes, floor["w1"], f"{a.dataset}, {a.preset} preset: the evaluations over "
                                          f"training CPU time")
     result = {
         "bench": "toy_quality", "dataset": a.dataset, "preset": a.preset,
@@ -169,6 +173,7 @@ def main() -> None:
         "targets": f"modes >= {min_modes}/{n_modes} and within_3sigma >= {min_within} (1,000 samples)",
         "reached": reached,
         "final": {k: last[k] for k in ("w1", "modes", "within_3sigma") if k in last},
+        "real_floor": {k: floor[k] for k in ("w1", "modes", "within_3sigma") if k in floor},
         "figure": os.path.relpath(figure, ROOT),
         "curve_figure": os.path.relpath(curve_figure, ROOT),
         "curve": [[c["iter"], c["train_cpu_s"], c.get("modes"), c.get("within_3sigma"), c["w1"]] for c in curve],
