@@ -148,12 +148,12 @@ def main() -> None:
     fake = generate(generator, 1000, seed=cfg.train.seed * 7919 + trainer.step).numpy()
     t = cfg.train
     decay = ", linear decay" if t.lr_decay == "linear" else ""
+    quality = (f"{last['modes']} modes, {last['within_3sigma']:.0%} within 3 sigma, " if "modes" in last
+               else "")                                           # the swiss roll has no modes
     save_toy_plot(figure, evaluator.real, fake, critic,
                   title=f"{a.dataset}, {a.preset}: DIM {cfg.model.dim}, lr {t.lr:g}{decay}, "
                         f"{t.critic_iters} critic steps, batch {t.batch_size}\n"
-                        f"step {trainer.step}: {last.get('modes', '-')} modes, "
-                        f"{last.get('within_3sigma', float('nan')):.0%} within 3 sigma, "
-                        f"W1 {last['w1']:.3f}, {trained:.0f} CPU s")
+                        f"step {trainer.step}: {quality}W1 {last['w1']:.3f}, {trained:.0f} CPU s")
     curve_figure = os.path.splitext(figure)[0] + "_curve.png"
     floor = evaluator.floor()
     save_curve_plot(curve_figure, curve, n_modes, floor["w1"], f"{a.dataset}, {a.preset} preset: the evaluations over "
