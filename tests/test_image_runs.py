@@ -143,9 +143,21 @@ def test_presets_carry_the_papers_settings():
     cifar = IMAGE_PRESETS["cifar10"]["paper"]["train"]
     assert (cifar["lr"], cifar["beta1"], cifar["gen_batch_size"], cifar["lr_decay"]) == (2e-4, 0.0, 128, "linear")
     assert IMAGE_PRESETS["folder-64"]["paper"]["model"]["critic_norm"] == "layer"
+    assert make_image_config("8gaussians", "paper").train.lr_decay == "none"   # gan_toy.py: constant lr
     cfg = make_image_config("8gaussians", "paper", objective="wgan-clip")
     assert cfg.train.optimizer == "rmsprop" and cfg.train.critic_iters == 5
     assert ImageRunConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_toy_small_preset_keeps_the_papers_penalty_and_optimiser():
+    """The CPU toy setting (bench/toy_quality.py, bench/RESULTS.md) for every toy data set: the paper's
+    lambda, batch and Adam betas; narrower networks, fewer critic steps, a decayed higher rate."""
+    for name in ("8gaussians", "25gaussians", "swissroll"):
+        cfg = make_image_config(name, "small")
+        t = cfg.train
+        assert (t.gp_weight, t.batch_size, t.beta1, t.beta2, t.objective) == (0.1, 256, 0.5, 0.9, "wgan-gp")
+        assert (cfg.model.dim, t.critic_iters, t.lr, t.lr_decay, t.iters) == (128, 2, 1e-3, "linear", 20_000)
+        validate_image_config(cfg)
 
 
 # ------------------------------------------------------------------ resume
@@ -157,13 +169,35 @@ def _params(run_dir):
 
 @pytest.mark.parametrize("dataset", ["8gaussians", "mnist"])
 def test_resume_is_bit_identical(tmp_path, mnist_dir, dataset):
-    extra = {"data_dir": str(mnist_dir)} if dataset == "mnist" else {"batch_size": 32}
+    # A run of 2 iterations continued to 4 is the 4-iteration run only with a constant rate (a linear
+    # decay is a function of the run's length: see the decayed case below).
+    extra = {"data_dir": str(mnist_dir)} if dataset == "mnist" else {"batch_size": 32, "lr_decay": "none"}
     settings = {**TINY, "iters": 4, "eval_every": 2, **extra}
     run(make_image_config(dataset, "small", **settings), tmp_path / "full")
     run(make_image_config(dataset, "small", **{**settings, "iters": 2}), tmp_path / "half")
     run(None, tmp_path / "half", resume=True, overrides={"iters": 4})
     g1, d1, s1 = _params(tmp_path / "full")
     g2, d2, s2 = _params(tmp_path / "half")
+    assert s1 == s2 == 4
+    for a, b in ((g1, g2), (d1, d2)):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_decayed_toy_run_resumes_bit_identically_from_a_mid_run_checkpoint(tmp_path):
+    """The toy small preset decays its rate linearly over --iters: a run stopped half-way (here: its
+    last checkpoint removed) and resumed with the same --iters ends where the uninterrupted run did."""
+    import shutil
+    settings = {**TINY, "iters": 4, "eval_every": 2, "checkpoint_every": 2, "batch_size": 32}
+    cfg = make_image_config("8gaussians", "small", **settings)
+    assert cfg.train.lr_decay == "linear"
+    run(cfg, tmp_path / "full")
+    shutil.copytree(tmp_path / "full", tmp_path / "cut")
+    ckpts = list_checkpoints(tmp_path / "cut" / CHECKPOINT_DIR)
+    assert [step for step, _ in ckpts] == [2, 4]
+    ckpts[-1][1].unlink()
+    run(None, tmp_path / "cut", resume=True, overrides={})
+    g1, d1, s1 = _params(tmp_path / "full")
+    g2, d2, s2 = _params(tmp_path / "cut")
     assert s1 == s2 == 4
     for a, b in ((g1, g2), (d1, d2)):
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

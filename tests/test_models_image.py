@@ -452,3 +452,58 @@ def test_cpu_trainer_keeps_conv_weights_channels_last_with_their_values():
     assert sum(p.dim() == 4 for p in after) == 6
     assert all(p.is_contiguous(memory_format=torch.channels_last) for p in after if p.dim() == 4)
     assert all(torch.equal(a, b) for a, b in zip(before, after))
+# ------------------------------------------------------------------ the toy critic's analytic input gradient
+
+def _toy_critic64(seed=11, dim=16):
+    torch.manual_seed(seed)
+    d = ToyCritic(dim=dim).double()
+    for p in d.parameters():            # non-zero biases so that the masks differ between samples
+        p.data.normal_(0, 0.5)
+    return d
+
+
+@pytest.mark.numerics
+def test_toy_input_grad_is_autograd_gradient():
+    d = _toy_critic64()
+    x = torch.randn(9, 2, dtype=torch.float64, requires_grad=True)
+    (ref,) = torch.autograd.grad(d(x).sum(), x)
+    ours = d.input_grad(x.detach())
+    assert ours.shape == (9, 2)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("one_sided", [False, True])
+def test_toy_penalty_with_input_grad_equals_double_backward(one_sided):
+    """Value, per-sample norms and parameter gradients of the penalty: the analytic path against
+    autograd's double backward (the same critic behind a plain function, which has no input_grad)."""
+    d = _toy_critic64()
+    real = torch.randn(12, 2, dtype=torch.float64)
+    fake = torch.randn(12, 2, dtype=torch.float64)
+    alpha = torch.rand(12, dtype=torch.float64)
+    params = list(d.parameters())
+    results = []
+    for critic in (d, lambda x: d(x)):
+        gp, norms = penalty_and_norms(critic, real, fake, weight=0.1, one_sided=one_sided, alpha=alpha)
+        grads = torch.autograd.grad(gp, params, allow_unused=True)
+        results.append((gp, norms, grads))
+    (gp_a, n_a, g_a), (gp_r, n_r, g_r) = results
+    torch.testing.assert_close(gp_a, gp_r, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(n_a, n_r, rtol=1e-12, atol=1e-12)
+    for p, a, r in zip(params, g_a, g_r):
+        if a is None or r is None:      # biases: the penalty does not depend on them
+            assert (a is None or not a.any()) and (r is None or not r.any()), p.shape
+        else:
+            torch.testing.assert_close(a, r, rtol=1e-12, atol=1e-12)
+    assert any(a is not None and a.any() for a in g_a)
+
+
+def test_toy_input_grad_only_without_norm():
+    assert callable(ToyCritic(dim=4).input_grad)
+    for norm in ("layer", "batch"):
+        c = ToyCritic(dim=4, norm=norm)
+        assert c.input_grad is None          # the penalty then takes autograd's double backward
+        penalty, _ = penalty_and_norms(c, torch.randn(5, 2), torch.randn(5, 2), weight=0.1)
+        assert torch.isfinite(penalty)
+        with pytest.raises(ValueError, match="norm"):
+            c.relu_input_grad(torch.randn(3, 2))

@@ -9,6 +9,7 @@ DIM 512 in the paper.  Initialisation as its tflib: the hidden layers are `ReLUL
 
 `norm` (critic only; not in the paper, whose toy critic has none): "layer" puts GroupNorm(1, DIM)
 (per sample, per-feature scale/offset) after each hidden Linear, "batch" BatchNorm1d (batch statistics).
+The plain critic (norm "none") also writes out its own input gradient for the penalty (`input_grad`).
 """
 from __future__ import annotations
 
@@ -82,3 +83,32 @@ class ToyCritic(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x [B, data_dim] -> scores [B]."""
         return self.net(x).squeeze(1)
+
+    @property
+    def input_grad(self):
+        """The analytic input gradient (`relu_input_grad`) for the plain critic; None with a norm
+        layer, so that the penalty (textgan/penalty.py) falls back to autograd's double backward."""
+        return self.relu_input_grad if self.norm == "none" else None
+
+    def relu_input_grad(self, x: Tensor) -> Tensor:
+        """d sum_i D(x_i) / d x  [B, data_dim], differentiable w.r.t. the weights (not w.r.t. x).
+
+        For D(x) = w4 . relu(W3 relu(W2 relu(W1 x + b1) + b2) + b3) + b4 the gradient is
+            W1^T diag(m1) W2^T diag(m2) W3^T diag(m3) w4,   m_k = [pre-activation k > 0]:
+        the masks come from a forward without a graph (ReLU's derivative is piecewise constant, so
+        they carry no gradient), and only the chain above is recorded.  The same values as
+        autograd's double backward, which also pushes zeros back through the whole forward graph."""
+        if self.norm != "none":
+            raise ValueError("relu_input_grad needs the critic without a norm layer")
+        linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        masks = []
+        with torch.no_grad():
+            h = x
+            for lin in linears[:-1]:
+                h = lin(h)
+                masks.append(h > 0)
+                h = torch.relu(h)
+        g = linears[-1].weight * masks[-1]                   # [B, DIM]: w4 masked by the last layer
+        for lin, m in zip(reversed(linears[1:-1]), reversed(masks[:-1])):
+            g = (g @ lin.weight) * m
+        return g @ linears[0].weight
