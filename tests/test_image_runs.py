@@ -171,8 +171,8 @@ def _params(run_dir):
 def test_resume_is_bit_identical(tmp_path, mnist_dir, dataset):
     # A run of 2 iterations continued to 4 is the 4-iteration run only with a constant rate (a linear
     # decay is a function of the run's length: see the decayed case below).
-    extra = {"data_dir": str(mnist_dir)} if dataset == "mnist" else {"batch_size": 32, "lr_decay": "none"}
-    settings = {**TINY, "iters": 4, "eval_every": 2, **extra}
+    extra = {"data_dir": str(mnist_dir)} if dataset == "mnist" else {"batch_size": 32}
+    settings = {**TINY, "iters": 4, "eval_every": 2, "lr_decay": "none", **extra}
     run(make_image_config(dataset, "small", **settings), tmp_path / "full")
     run(make_image_config(dataset, "small", **{**settings, "iters": 2}), tmp_path / "half")
     run(None, tmp_path / "half", resume=True, overrides={"iters": 4})
@@ -278,6 +278,28 @@ def test_eval_image_mnist_floor(tmp_path, mnist_dir):
     assert r.exit_code == 0, r.output
     m = json.loads(r.output.strip().splitlines()[-1])["metrics"]
     assert m["classifier_score"]["floor"] is not None and m["fd"]["better"] == "lower"
+
+
+def test_mnist_floor_and_samples_share_one_protocol(tmp_path, mnist_dir):
+    # 12 held-out digits (72 // 6): the samples are scored as 12 too, not the 20 asked for, since the
+    # score's splits bias it by their size; floor.json names the classifier it was measured with
+    out = tmp_path / "m"
+    _, lines = run(make_image_config("mnist", "small", data_dir=str(mnist_dir), **TINY), out)
+    assert any("classifier metrics on 12 samples, not 20" in line for line in lines)
+    floor = json.loads((out / "floor.json").read_text())
+    assert floor["heldout_examples"] == 12 and floor["classifier"].startswith("mnist_cnn_v2_")
+
+    def floor_seen(stored):
+        (out / "floor.json").write_text(json.dumps(stored))
+        r = invoke(["eval-image", "--run", str(out), "--json"])
+        result = json.loads(r.output.strip().splitlines()[-1])
+        assert result["samples"] == 12
+        return result["metrics"]["classifier_score"]["floor"]
+
+    assert floor_seen({**floor, "classifier_score": 123.0}) == 123.0          # same protocol: the stored one
+    measured = pytest.approx(floor["classifier_score"], abs=1e-6)
+    assert floor_seen({**floor, "classifier_score": 123.0, "classifier": "mnist_cnn_v1_0"}) == measured
+    assert floor_seen({**floor, "classifier_score": 123.0, "heldout_examples": 1000}) == measured
 
 
 @pytest.mark.parametrize("args,message", [

@@ -150,3 +150,33 @@ def test_classifier_input_validation():
         C.as_input(np.zeros((2, 32, 32), np.uint8))
     with pytest.raises(ValueError):
         C.train_classifier(np.zeros((3, 28, 28), np.uint8), np.array([0, 1]))
+
+
+def test_training_decays_the_learning_rate_linearly_to_zero(monkeypatch):
+    x, y = fake_digits(300)
+    seen = []
+    real_step = torch.optim.Adam.step
+    monkeypatch.setattr(torch.optim.Adam, "step",
+                        lambda self, *a, **k: seen.append(self.param_groups[0]["lr"]) or real_step(self, *a, **k))
+    C.train_classifier(x, y, epochs=2, batch_size=128, lr=0.01)       # 3 batches an epoch, 6 steps
+    assert seen == pytest.approx([0.01 * (1 - k / 6) for k in range(6)], rel=1e-12)
+
+
+def test_recipe_is_in_the_cache_key(monkeypatch, tmp_path):
+    # the recipe of version 2 (10 epochs, Adam 2e-3 decayed linearly); another version never reuses a file
+    assert (C.ARCH_VERSION, C.DEFAULT_EPOCHS, C.DEFAULT_LR, C.SCORE_SPLITS) == (2, 10, 2e-3, 10)
+    x, y = fake_digits(50)
+    path = classifier_cache_path(x, y, cache_dir=tmp_path)
+    assert path.name.startswith("mnist_cnn_v2_")
+    monkeypatch.setattr(C, "ARCH_VERSION", 1)
+    assert classifier_cache_path(x, y, cache_dir=tmp_path) != path
+
+
+def test_small_splits_bias_the_score_low():
+    # perfect predictions of evenly drawn classes: near 10 in splits of 1,000, clearly lower in splits of 100
+    # (each split's class histogram is an estimate whose entropy falls short by about 9 / 2n nats)
+    labels = np.random.default_rng(0).integers(0, 10, 10_000)
+    p = np.eye(10)[labels]
+    big, small = score_from_probs(p, 10).mean, score_from_probs(p[:1000], 10).mean
+    assert big > 9.95 and small < 9.7
+    assert small == pytest.approx(10 * math.exp(-9 / 200), abs=0.15)

@@ -236,15 +236,22 @@ class ImageEvaluator:
         self.samples_dir, self.log = samples_dir, log
         self.low, self.high = value_range(data.scale)
         self.kind = None
-        real_x, real_y = _first(data.train, self.n).arrays()
+        self.tag: dict = {}     # what the metrics depend on beyond the sample count, kept in floor.json
         with torch.random.fork_rng(devices=[]):           # never move the training RNG
             if data.shape[0] == 1 and data.shape[1:] == (28, 28) and data.train.labels is not None:
-                from textgan.metrics.classifier import (feature_statistics, load_or_train_classifier,
-                                                        predict)
+                from textgan.metrics.classifier import (classifier_cache_path, feature_statistics,
+                                                        load_or_train_classifier, predict)
+                if 0 < len(data.heldout) < self.n:
+                    # The score's small-split bias: the floor and the samples in one protocol.
+                    log(f"classifier metrics on {len(data.heldout):,} samples, not {self.n:,}: the held-out "
+                        "split's size, so that the real-data floor is measured the same way")
+                    self.n = len(data.heldout)
                 x, y = data.train.arrays()
                 log("MNIST classifier for classifier_score / fd: loading or training (cached)")
                 self.model = load_or_train_classifier(x, y)
                 self.kind = "classifier"
+                self.tag = {"classifier": classifier_cache_path(x, y).stem}
+                real_x, _ = _first(data.train, self.n).arrays()
                 self.real_stats = feature_statistics(predict(self.model, real_x)[1])
             else:
                 from textgan.metrics.inception import inception_features, load_inception
@@ -255,17 +262,19 @@ class ImageEvaluator:
                     self.model = None
                 if self.model is not None:
                     from textgan.metrics.classifier import feature_statistics
+                    real_x, _ = _first(data.train, self.n).arrays()
                     self.kind = "inception"
                     self.real_stats = feature_statistics(inception_features(self.model, real_x)[0])
 
     def metrics(self, images) -> dict:
         """images: float in the data's range, or uint8."""
-        from textgan.metrics.classifier import feature_statistics, frechet_distance, score_from_probs
+        from textgan.metrics.classifier import (SCORE_SPLITS, feature_statistics, frechet_distance,
+                                                score_from_probs)
         if self.kind == "classifier":
             from textgan.metrics.classifier import predict
             u8 = to_uint8(images, self.low, self.high)
             p, f = predict(self.model, u8)
-            s = score_from_probs(p, 10)
+            s = score_from_probs(p, SCORE_SPLITS)
             return {"classifier_score": round(s.mean, 6), "classifier_score_std": round(s.std, 6),
                     "fd": round(frechet_distance(*feature_statistics(f), *self.real_stats), 6)}
         if self.kind == "inception":
@@ -279,7 +288,14 @@ class ImageEvaluator:
 
     def floor(self, heldout) -> dict:
         x, _ = _first(heldout, self.n).arrays()
-        return {"heldout_examples": int(len(x)), **self.metrics(np.ascontiguousarray(x))}
+        return {"heldout_examples": int(len(x)), **self.tag, **self.metrics(np.ascontiguousarray(x))}
+
+    def floor_matches(self, floor: dict) -> bool:
+        """Whether a stored floor was measured as this evaluator measures samples: for the MNIST
+        classifier, the same classifier (version and training data) and the same sample count."""
+        if self.kind != "classifier":
+            return True
+        return floor.get("heldout_examples") == self.n and all(floor.get(k) == v for k, v in self.tag.items())
 
     def __call__(self, generator: nn.Module, step: int) -> dict:
         result = {}
@@ -363,7 +379,8 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
         with torch.random.fork_rng(devices=[]):
             values = floor()
         files["floor.json"] = values
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items() if k != "heldout_examples")
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items()
+                          if k != "heldout_examples" and not isinstance(v, str))
         log("real-data floor (" + f"{values['heldout_examples']} held-out examples): "
             + (shown or "no sample metrics for this data set (see above)"))
 
@@ -479,14 +496,15 @@ def evaluate_image_run(run_dir: str, *, n: int | None = None, inception_weights:
         floor = json.loads(floor_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         floor = {}
-    if n is not None or any(k not in floor for k in values):
-        floor = floor_fn()
+    matches = getattr(evaluator, "floor_matches", lambda _: True)
+    if n is not None or any(k not in floor for k in values) or not matches(floor):
+        floor = floor_fn()       # asked for another count, or the floor is of another protocol
     metrics = {}
     for k, v in values.items():
         info = IMAGE_METRICS.get(k)
         metrics[k] = {"value": v, "floor": floor.get(k), "better": info.better if info else None}
     return {"run": str(run_dir), "step": step, "dataset": cfg.data.dataset,
-            "samples": cfg.train.eval_samples, "metrics": metrics}
+            "samples": evaluator.n, "metrics": metrics}
 
 
 def format_image_eval(result: dict) -> str:

@@ -20,6 +20,17 @@ Images: uint8 arrays are scaled by 1/255; float arrays are taken as already in
 [0, 1] (the MNIST generator's sigmoid output).  Shapes [N, 28, 28] or
 [N, 1, 28, 28], numpy or torch.
 
+Training recipe (version 2): 10 epochs of Adam at 2e-3 decayed linearly to 0, batch 128, no
+augmentation; about 99.4% accuracy on the validation and test digits.  Version 1 (2 epochs at a
+constant 1e-3, 98.4%) was under-confident: real digits scored 9.42 where version 2 gives 9.89.
+
+Sample count and splits: the score of each split uses that split's own mean p(y), and an empirical
+class histogram of n digits has an entropy about (K - 1) / 2n nats below the true one, so small
+splits bias the score low whatever the classifier: the real validation digits' true labels (one-hot)
+score 9.97 in 10 splits of 1,000 but 9.64 in 10 splits of 100.  Compare a generator's score only with
+a floor taken in the same protocol (the same number of samples and `SCORE_SPLITS` splits), as
+textgan's image evaluator does.
+
 The formulas are pure functions usable on any probabilities or features:
 `score_from_probs`, `score_from_logits`, `feature_statistics`, `frechet_distance`.
 """
@@ -37,10 +48,12 @@ import numpy as np
 import torch
 from torch import nn
 
-ARCH_VERSION = 1        # bump when MnistClassifier or its training recipe changes
+ARCH_VERSION = 2        # bump when MnistClassifier or its training recipe changes
 DEFAULT_SEED = 1234
-DEFAULT_EPOCHS = 2
+DEFAULT_EPOCHS = 10
+DEFAULT_LR = 2e-3       # Adam, decayed linearly to 0 over the whole training
 FEATURE_DIM = 128
+SCORE_SPLITS = 10       # the Inception-score convention; see "Sample count and splits" above
 
 
 class Score(NamedTuple):
@@ -190,9 +203,10 @@ def as_input(images) -> torch.Tensor:
 
 
 def train_classifier(images, labels, epochs: int = DEFAULT_EPOCHS, seed: int = DEFAULT_SEED,
-                     batch_size: int = 128, lr: float = 1e-3) -> MnistClassifier:
-    """Train a fresh MnistClassifier with Adam (cross-entropy, shuffled mini-batches,
-    all randomness from `seed`).  Returns it in eval mode."""
+                     batch_size: int = 128, lr: float = DEFAULT_LR) -> MnistClassifier:
+    """Train a fresh MnistClassifier with Adam (cross-entropy, shuffled mini-batches, the
+    learning rate decayed linearly from `lr` towards 0 over all the steps, all randomness from
+    `seed`).  Returns it in eval mode."""
     x = as_input(images)
     y = torch.from_numpy(_writable(labels)).long().reshape(-1)
     if len(y) != len(x):
@@ -203,11 +217,16 @@ def train_classifier(images, labels, epochs: int = DEFAULT_EPOCHS, seed: int = D
     gen = torch.Generator().manual_seed(seed)
     model = MnistClassifier()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    total = epochs * -(-len(x) // batch_size)
+    step = 0
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x), batch_size):
             idx = order[i:i + batch_size]
+            for group in opt.param_groups:
+                group["lr"] = lr * (1.0 - step / total)
+            step += 1
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -288,7 +307,7 @@ def accuracy(model: MnistClassifier, images, labels) -> float:
     return float((p.argmax(1) == np.asarray(labels).reshape(-1)).mean())
 
 
-def classifier_score(model: MnistClassifier, images, splits: int = 10) -> Score:
+def classifier_score(model: MnistClassifier, images, splits: int = SCORE_SPLITS) -> Score:
     """Inception-score formula on the classifier's predictions (higher is better, <= 10)."""
     p, _ = predict(model, images)
     return score_from_probs(p, splits)
@@ -301,7 +320,8 @@ def classifier_fd(model: MnistClassifier, images, real_images) -> float:
     return frechet_distance(*feature_statistics(fa), *feature_statistics(fb))
 
 
-def classifier_metrics(model: MnistClassifier, images, real_images, splits: int = 10) -> dict[str, float]:
+def classifier_metrics(model: MnistClassifier, images, real_images,
+                       splits: int = SCORE_SPLITS) -> dict[str, float]:
     """{'classifier_score', 'classifier_score_std', 'fd'} of generated images against real ones."""
     p, fa = predict(model, images)
     _, fb = predict(model, real_images)
@@ -310,7 +330,7 @@ def classifier_metrics(model: MnistClassifier, images, real_images, splits: int 
             "fd": frechet_distance(*feature_statistics(fa), *feature_statistics(fb))}
 
 
-__all__ = ["ARCH_VERSION", "FEATURE_DIM", "Score", "score_from_probs", "score_from_logits",
+__all__ = ["ARCH_VERSION", "FEATURE_DIM", "SCORE_SPLITS", "Score", "score_from_probs", "score_from_logits",
            "feature_statistics", "frechet_distance", "MnistClassifier", "as_input", "train_classifier",
            "classifier_cache_dir", "classifier_cache_path", "load_classifier", "load_or_train_classifier",
            "predict", "accuracy", "classifier_score", "classifier_fd", "classifier_metrics"]
