@@ -3,7 +3,7 @@
 
   python bench/quality_cpu.py [--minutes 10] [--side both|textgan|reference] [--dim D]
                               [--critic-iters K] [--lr LR] [--batch B] [--precision fp32|bf16]
-                              [--set FIELD=VALUE ...] [--no-record]
+                              [--set FIELD=VALUE ...] [--every S] [--no-record]
 
 Both train on ../shared/data/emnlp_news/test_emnlp.txt for the same wall-clock minutes (training
 loop only, setup excluded), one after the other, each in its own process:
@@ -16,6 +16,8 @@ Prints one JSON object and appends it to bench/RESULTS.md.  Run it on a quiet ma
 
 --cpu: the textgan side trains on ONE thread for --minutes of its own CPU time (time.process_time),
 so the figure holds on a shared machine ("10 CPU-minutes"); the reference has no such budget.
+--every S: the textgan side also scores its samples every S seconds of training (a JS curve in its
+JSON; the scoring time is not counted in the budget).
 """
 from __future__ import annotations
 
@@ -74,20 +76,33 @@ def textgan_side(a) -> dict:
                           cfg.train.seed)
     trainer = Trainer(gen, critic, sampler, cfg.train, device,
                       hooks=TrainerHooks(log=lambda m: None, progress=False))
-    clock = time.process_time if a.cpu else time.perf_counter
-    budget, start = a.minutes * 60, clock()
-    while clock() - start < budget and trainer.step < cfg.train.iters:
-        trainer.iteration()
-    train_s = clock() - start
-    stats = trainer.read_stats()
-    ids = generate_ids(gen, 640, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
     L = cfg.model.seq_len
-    samples = [tuple(line)[:L] + ("`",) * (L - len(line)) for line in corpus.vocab.decode(ids)]
     ref = _reference_module()
     lines = ref.read_lines(a.corpus, L, 10_000_000)
-    js = {f"js{n}": round(ref.NgramModel(n, samples).js_with(ref.NgramModel(n, lines)), 4)
-          for n in range(1, 5)}
-    return {**js, "gen_iters": trainer.step, "train_s": round(train_s, 1), "dim": cfg.model.dim,
+    real_models = {n: ref.NgramModel(n, lines) for n in range(1, 5)}
+
+    def score() -> dict:
+        """JS-1..4 of 640 argmax samples, by the reference's own code (private noise: training is untouched)."""
+        ids = generate_ids(gen, 640, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
+        samples = [tuple(line)[:L] + ("`",) * (L - len(line)) for line in corpus.vocab.decode(ids)]
+        return {f"js{n}": round(ref.NgramModel(n, samples).js_with(real_models[n]), 4) for n in range(1, 5)}
+
+    clock = time.process_time if a.cpu else time.perf_counter
+    budget, start, scoring_s, curve = a.minutes * 60, clock(), 0.0, []
+    next_score = a.every if a.every else float("inf")
+    while clock() - start - scoring_s < budget and trainer.step < cfg.train.iters:
+        trainer.iteration()
+        if clock() - start - scoring_s >= next_score:     # --every: a JS curve, its cost off the budget
+            t0 = clock()
+            curve.append({"train_s": round(t0 - start - scoring_s, 1), "iter": trainer.step, **score()})
+            print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
+            scoring_s += clock() - t0
+            next_score += a.every
+    train_s = clock() - start - scoring_s
+    stats = trainer.read_stats()
+    js = score()
+    extra = {"curve": curve} if curve else {}
+    return {**js, **extra, "gen_iters": trainer.step, "train_s": round(train_s, 1), "dim": cfg.model.dim,
             "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "critic_lr": cfg.train.critic_lr,
             "beta1": cfg.train.beta1, "lr_decay": cfg.train.lr_decay, "batch": cfg.train.batch_size,
             "precision": cfg.train.precision, "conv": conv, "n_blocks": cfg.model.n_blocks,
@@ -114,6 +129,8 @@ def main() -> None:
     p.add_argument("--seq-len", type=int, default=None, help="override the small preset's sequence length")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any other config field of the small preset (repeatable)")
+    p.add_argument("--every", type=float, default=0.0, metavar="S",
+                   help="textgan side: also score every S seconds of training (a JS curve; not counted)")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()

@@ -93,11 +93,12 @@ def config_from_dict(cls, d: dict):
 PRESETS: dict[str, dict[str, dict]] = {
     "paper": {},
     "small": {
-        # Chosen with bench/tune_small.py (bench/RESULTS.md): at equal CPU work, two narrow residual
-        # blocks, two critic steps and a high learning rate learn fastest on a CPU.
+        # Chosen with bench/tune_small.py and bench/quality_cpu.py (bench/RESULTS.md): per CPU second,
+        # two narrow residual blocks, one critic step on batches of 32 and a critic that learns 3x
+        # faster than the generator (two time-scale rule) learn fastest on a CPU.
         "model": {"dim": 64, "n_blocks": 2},
-        "train": {"iters": 5000, "critic_iters": 2, "batch_size": 64, "lr": 1e-3,
-                  "eval_every": 1000},
+        "train": {"iters": 12_000, "critic_iters": 1, "batch_size": 32, "lr": 1e-3,
+                  "critic_lr": 3e-3, "eval_every": 1000},
         "data": {"max_lines": 200_000},
     },
 }
