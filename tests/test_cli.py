@@ -269,3 +269,23 @@ def test_resume_needs_only_the_run_directory(corpus, tmp_path, monkeypatch):
     assert result.exit_code == 2 and "lr" in result.output
     result = invoke(["train-lm", "--iters", "2", "--quiet"])
     assert result.exit_code == 2 and "--corpus is required" in result.output
+
+
+@pytest.mark.parametrize("command", ["train-lm", "train-image"])
+def test_lr_decay_option_sets_the_rates_the_run_trains_with(command, corpus, tmp_path):
+    """--lr-decay linear: the rates of the last of 4 iterations are base * (1 - 3/4), the critic's from
+    its own (two time-scale) base; --lr-decay none keeps the bases although the toy preset decays."""
+    from textgan.checkpoint import load_checkpoint
+    data = ["--corpus", str(corpus), *TINY] if command == "train-lm" else \
+        ["--dataset", "8gaussians", "--preset", "small", "--dim", "16", "--device", "cpu", "--quiet"]
+    for decay, factor in (("linear", 0.25), ("none", 1.0)):
+        out = tmp_path / decay
+        r = invoke([command, *data, "--iters", "4", "--eval-every", "4", "--lr", "1e-3",
+                    "--critic-lr", "3e-3", "--lr-decay", decay, "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        assert json.loads((out / "config.json").read_text())["train"]["lr_decay"] == decay
+        state = load_checkpoint(list_checkpoints(out / "checkpoints")[-1][1])
+        assert state["step"] == 4
+        for key, base in (("opt_g", 1e-3), ("opt_d", 3e-3)):
+            assert [g["lr"] for g in state[key]["param_groups"]] == \
+                pytest.approx([base * factor] * len(state[key]["param_groups"]))
