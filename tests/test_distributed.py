@@ -155,6 +155,13 @@ def _worker(out: str) -> None:
         torch.save(_train_all(world), f"{out}.{world.rank}")
     finally:
         disconnect(world)
+    Path(f"{out}.{world.rank}.threads").write_text("\n".join(_native_threads()))
+
+
+def _native_threads() -> list[str]:
+    """The names of this process's threads (Linux), e.g. Gloo's `pt_gloo_runloop` workers."""
+    tasks = Path("/proc/self/task")
+    return [(t / "comm").read_text().strip() for t in tasks.iterdir()] if tasks.is_dir() else []
 
 
 def test_two_ranks_are_one_process_on_the_combined_batch(tmp_path, float64):
@@ -164,6 +171,9 @@ def test_two_ranks_are_one_process_on_the_combined_batch(tmp_path, float64):
     for rc, _, err in finish(procs):
         assert rc == 0, err[-3000:]
     ranks = [torch.load(f"{out}.{r}") for r in range(2)]
+    # disconnect() really ends the group: no Gloo thread outlives it to abort the exiting process
+    for r in range(2):
+        assert not [t for t in Path(f"{out}.{r}.threads").read_text().split() if "gloo" in t], r
     for kind, expected in single.items():
         for a, b, s in zip(ranks[0][kind]["params"], ranks[1][kind]["params"], expected["params"]):
             assert a.dtype == torch.float64

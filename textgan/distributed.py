@@ -275,6 +275,12 @@ def connect(world: World) -> None:
     NCCL, CPU tensors (CPU training, stop flags, checkpoint state) through Gloo."""
     if not world.distributed:
         return
+    # torch._dynamo (which DDP imports on first use) keeps a reference to a process group that exists
+    # when it is imported: the group then outlives destroy_process_group, its Gloo worker threads stay
+    # alive, and one of them dropping the last reference to a Python tensor while the interpreter
+    # shuts down aborts the process ("terminate called without an active exception").  Imported
+    # first, it holds nothing, and disconnect() really ends the group and joins its threads.
+    import torch._dynamo  # noqa: F401
     import torch.distributed as dist
     backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
     try:
