@@ -126,7 +126,7 @@ def run_toy(args) -> dict:
         last = trainer.fit()
         cpu = time.process_time() - t
         # 2,000 points for the final table (the in-run evaluations use 1,000)
-        final = ToyEvaluator(2000)(trainer.G, trainer.step)
+        final = ToyEvaluator(2000)(trainer.sampling_generator, trainer.step)
         rows[obj] = {"iters": iters, "probe_cpu_s_per_iter": round(s_per_iter, 5),
                      "cpu_s_incl_eval": round(cpu, 1),
                      "w1": round(final["w1"], 4), "modes": final["modes"],

@@ -99,7 +99,7 @@ def main() -> None:
         trained += time.process_time() - t0
         wall += time.perf_counter() - w0
         e0 = time.process_time()
-        m = evaluator(generator, trainer.step)
+        m = evaluator(trainer.sampling_generator, trainer.step)
         w_heldout = trainer.heldout_estimate()
         eval_s += time.process_time() - e0
         point = {"iter": trainer.step, "train_cpu_s": round(trained, 1), **m,

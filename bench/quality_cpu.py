@@ -18,6 +18,8 @@ Prints one JSON object and appends it to bench/RESULTS.md.  Run it on a quiet ma
 so the figure holds on a shared machine ("10 CPU-minutes"); the reference has no such budget.
 --every S: the textgan side also scores its samples every S seconds of training (a JS curve in its
 JSON; the scoring time is not counted in the budget).
+With a weight average (`ema`, on in the small preset) the samples are the average's, and `last_js*`
+scores the generator's last weights on the same noise: the average's gain within one run.
 """
 from __future__ import annotations
 
@@ -81,11 +83,19 @@ def textgan_side(a) -> dict:
     lines = ref.read_lines(a.corpus, L, 10_000_000)
     real_models = {n: ref.NgramModel(n, lines) for n in range(1, 5)}
 
-    def score() -> dict:
+    def score_one(generator, prefix: str = "") -> dict:
         """JS-1..4 of 640 argmax samples, by the reference's own code (private noise: training is untouched)."""
-        ids = generate_ids(gen, 640, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
+        ids = generate_ids(generator, 640, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
         samples = [tuple(line)[:L] + ("`",) * (L - len(line)) for line in corpus.vocab.decode(ids)]
-        return {f"js{n}": round(ref.NgramModel(n, samples).js_with(real_models[n]), 4) for n in range(1, 5)}
+        return {f"{prefix}js{n}": round(ref.NgramModel(n, samples).js_with(real_models[n]), 4) for n in range(1, 5)}
+
+    def score() -> dict:
+        """The run's samples (the weight average with --ema); with an average, also the last weights
+        (`last_js*`): a paired comparison within one run."""
+        js = score_one(trainer.sampling_generator)
+        if trainer.average is not None:
+            js.update(score_one(trainer.G, "last_"))
+        return js
 
     clock = time.process_time if a.cpu else time.perf_counter
     budget, start, scoring_s, curve = a.minutes * 60, clock(), 0.0, []
@@ -106,7 +116,7 @@ def textgan_side(a) -> dict:
             "critic_iters": cfg.train.critic_iters, "lr": cfg.train.lr, "critic_lr": cfg.train.critic_lr,
             "beta1": cfg.train.beta1, "lr_decay": cfg.train.lr_decay, "batch": cfg.train.batch_size,
             "precision": cfg.train.precision, "conv": conv, "n_blocks": cfg.model.n_blocks,
-            "seq_len": cfg.model.seq_len, "clock": "cpu, 1 thread" if a.cpu else "wall", "wasserstein": round(stats["wasserstein"], 4)}
+            "seq_len": cfg.model.seq_len, "ema": cfg.train.ema, "clock": "cpu, 1 thread" if a.cpu else "wall", "wasserstein": round(stats["wasserstein"], 4)}
 
 
 def reference_side(a) -> dict:

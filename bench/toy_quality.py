@@ -137,7 +137,7 @@ def main() -> None:
             trainer.iteration()
         trained += time.process_time() - t0
         wall += time.perf_counter() - w0
-        m = evaluator(generator, trainer.step)
+        m = evaluator(trainer.sampling_generator, trainer.step)
         point = {"iter": trainer.step, "train_cpu_s": round(trained, 1), **m}
         curve.append(point)
         print(point, file=sys.stderr, flush=True)

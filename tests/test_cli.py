@@ -289,3 +289,24 @@ def test_lr_decay_option_sets_the_rates_the_run_trains_with(command, corpus, tmp
         for key, base in (("opt_g", 1e-3), ("opt_d", 3e-3)):
             assert [g["lr"] for g in state[key]["param_groups"]] == \
                 pytest.approx([base * factor] * len(state[key]["param_groups"]))
+
+
+def test_ema_option_and_samples_from_the_average(corpus, run_dir, tmp_path):
+    """The small preset keeps a weight average (--ema 0.999) and `sample` draws from it; --ema 0 keeps
+    none; a decay outside [0, 1) is a one-line error."""
+    from textgan.checkpoint import load_checkpoint
+    import torch
+    from textgan.sample import load_generator
+    assert json.loads((run_dir / "config.json").read_text())["train"]["ema"] == 0.999
+    state = load_checkpoint(run_dir / "checkpoints" / "ckpt-00000004.pt")
+    generator, _, _, _ = load_generator(run_dir)
+    for k, v in generator.state_dict().items():
+        assert torch.equal(v, state["generator_avg"][k])
+    assert any(not torch.equal(state["generator"][k], state["generator_avg"][k]) for k in state["generator"])
+    out = tmp_path / "plain"
+    r = invoke(["train-lm", "--corpus", str(corpus), *TINY, "--iters", "2", "--ema", "0", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "generator_avg" not in load_checkpoint(out / "checkpoints" / "ckpt-00000002.pt")
+    for value in ("1", "-0.5"):
+        message = bad(["train-lm", "--corpus", str(corpus), *TINY, "--ema", value, "--out", str(tmp_path / value)])
+        assert "--ema must lie in [0, 1)" in message and not (tmp_path / value).exists()

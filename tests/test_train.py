@@ -152,3 +152,67 @@ def test_checkpoint_between_logs_is_never_saved_non_finite(tmp_path):
     with pytest.raises(NonFiniteError, match="parameters"):
         t.fit()
     assert [s for s, _ in list_checkpoints(tmp_path / "checkpoints")] == [2]
+
+
+# ---------------------------------------------------------------- --ema: the generator's weight average
+@pytest.mark.numerics
+def test_weight_average_follows_its_recurrence(float64):
+    """avg_0 = initial weights; after update t: avg += (1 - min(decay, (1+t)/(10+t))) * (w_t - avg)."""
+    decay = 0.9
+    t = make_trainer(ema=decay)
+    expected = params(t.G)
+    for step in range(25):                      # past step 80 the warm-up would end; 25 covers its rise
+        t.iteration()
+        d = min(decay, (1 + step) / (10 + step))
+        expected = [a + (1 - d) * (w.detach() - a) for a, w in zip(expected, t.G.parameters())]
+    got = list(t.average.net.parameters())
+    assert all(torch.allclose(a, b, rtol=0, atol=1e-12) for a, b in zip(expected, got))
+    assert not any(p.requires_grad for p in got)
+    assert t.sampling_generator is t.average.net
+    assert not any(torch.equal(a, w) for a, w in zip(got, t.G.parameters()))
+
+
+def test_weight_average_decay_reaches_its_setting():
+    t = make_trainer(ema=0.999)
+    assert t.average.decay_at(0) == pytest.approx(0.1)
+    assert t.average.decay_at(100) == pytest.approx(101 / 110)
+    assert t.average.decay_at(10**6) == 0.999
+
+
+def test_no_average_without_ema(tmp_path):
+    t = make_trainer(tmp_path, iters=2, eval_every=2)
+    t.fit()
+    assert t.average is None and t.sampling_generator is t.G
+    assert "generator_avg" not in load_checkpoint(tmp_path / "checkpoints" / "ckpt-00000002.pt")
+
+
+def test_evaluator_and_checkpoint_see_the_average(tmp_path):
+    seen = []
+    t = make_trainer(tmp_path, iters=4, eval_every=2, ema=0.99)
+    t.evaluator = lambda generator, step: seen.append(generator) or {}
+    t.fit()
+    assert seen == [t.average.net, t.average.net]
+    state = load_checkpoint(tmp_path / "checkpoints" / "ckpt-00000004.pt")
+    for k, v in t.average.net.state_dict().items():
+        assert torch.equal(state["generator_avg"][k], v)
+        assert not torch.equal(state["generator"][k], v)
+
+
+@pytest.mark.numerics
+def test_resume_restores_the_average_exactly(tmp_path):
+    straight = make_trainer(tmp_path / "a", iters=8, eval_every=2, ema=0.99)
+    straight.fit()
+    make_trainer(tmp_path / "b", iters=4, eval_every=2, ema=0.99).fit()
+    second = make_trainer(tmp_path / "b", iters=8, eval_every=2, ema=0.99)
+    second.load_state_dict(load_checkpoint(tmp_path / "b" / "checkpoints" / "ckpt-00000004.pt"))
+    second.fit()
+    for a, b in zip(straight.average.net.parameters(), second.average.net.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_average_starts_from_the_weights_when_the_checkpoint_has_none(tmp_path):
+    make_trainer(tmp_path, iters=2, eval_every=2).fit()             # a run without --ema
+    t = make_trainer(tmp_path, iters=4, eval_every=2, ema=0.99)
+    t.load_state_dict(load_checkpoint(tmp_path / "checkpoints" / "ckpt-00000002.pt"))
+    for a, b in zip(t.average.net.parameters(), t.G.parameters()):
+        assert torch.equal(a, b)

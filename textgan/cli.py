@@ -43,6 +43,10 @@ def _log(message: str) -> None:
 
 def OBJECTIVE_OPTIONS(fn):
     """The paper's comparisons, shared by train-lm and train-image."""
+    fn = click.option("--ema", type=float,
+                      help="Evaluate and sample an average of the generator's weights with this decay "
+                           "per iteration, e.g. 0.999 (0: the last weights; the preset's choice unless "
+                           "given: small text 0.999, others 0).")(fn)
     fn = click.option("--lr-decay", type=click.Choice(["none", "linear"]), default=None,
                       help="none, or linear: both rates fall to 0 over --iters (the CIFAR-10 ResNet's "
                            "schedule; the preset's choice unless given).")(fn)
@@ -102,7 +106,7 @@ def main():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_weight, lr, objective,
-             clip_value, critic_lr, lr_decay, max_lines, eval_every, tokens, bpe_vocab_size, device, precision, compile_, conv, seed, out, resume, data_dir,
+             clip_value, critic_lr, lr_decay, ema, max_lines, eval_every, tokens, bpe_vocab_size, device, precision, compile_, conv, seed, out, resume, data_dir,
              download, checkpoint_every, keep_checkpoints, on_nonfinite, quiet):
     """Train the paper's WGAN-GP character language model."""
     from textgan.config import make_config
@@ -113,7 +117,7 @@ def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_w
         raise ConfigError("--corpus is required (or --resume --out RUN_DIR to continue a run)")
     overrides = dict(corpus=corpus, iters=iters, critic_iters=critic_iters, dim=dim, batch_size=batch_size,
                      seq_len=seq_len, gp_weight=gp_weight, lr=lr, objective=objective,
-                     clip_value=clip_value, critic_lr=critic_lr, lr_decay=lr_decay, max_lines=max_lines,
+                     clip_value=clip_value, critic_lr=critic_lr, lr_decay=lr_decay, ema=ema, max_lines=max_lines,
                      eval_every=eval_every, tokens=tokens, bpe_vocab_size=bpe_vocab_size, device=device,
                      precision=precision, compile=compile_, conv=conv, seed=seed, data_dir=data_dir,
                      download=download, checkpoint_every=checkpoint_every,
@@ -173,7 +177,7 @@ def train_lm(corpus, preset, iters, critic_iters, dim, batch_size, seq_len, gp_w
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def train_image(dataset, preset, iters, critic_iters, batch_size, lr, gp_weight, objective, clip_value,
-                critic_lr, lr_decay, critic_norm, dim, size, conditional, eval_every, seed, out, resume, device,
+                critic_lr, lr_decay, ema, critic_norm, dim, size, conditional, eval_every, seed, out, resume, device,
                 data_dir, download, max_examples, on_nonfinite, inception_weights, quiet):
     """Train WGAN-GP on the paper's toy data, MNIST, CIFAR-10 or an image folder."""
     from textgan.config import make_image_config
@@ -184,7 +188,7 @@ def train_image(dataset, preset, iters, critic_iters, batch_size, lr, gp_weight,
         raise ConfigError("--dataset is required (or --resume --out RUN_DIR to continue a run)")
     overrides = dict(dataset=dataset, iters=iters, critic_iters=critic_iters, batch_size=batch_size, lr=lr,
                      gp_weight=gp_weight, objective=objective, clip_value=clip_value, critic_lr=critic_lr,
-                     lr_decay=lr_decay, critic_norm=critic_norm, dim=dim, size=size, conditional=conditional,
+                     lr_decay=lr_decay, ema=ema, critic_norm=critic_norm, dim=dim, size=size, conditional=conditional,
                      eval_every=eval_every, seed=seed, device=device, data_dir=data_dir, download=download,
                      max_examples=max_examples, on_nonfinite=on_nonfinite,
                      inception_weights=inception_weights)

@@ -29,6 +29,7 @@ from torch import nn
 
 from textgan.errors import CheckpointError, ConfigError, TextganError
 from textgan.runs import Modality, RunParts, write_json
+from textgan.sample import sampling_weights
 
 SAMPLE_GRID = 64          # images in an evaluation's PNG grid
 TOY_RANGE = 3.0           # the paper's plots: [-3, 3]^2 (the scaled data lies within about +-2)
@@ -422,7 +423,7 @@ def load_image_generator(state: dict, path, device="cpu"):
     try:
         cfg = ImageRunConfig.from_dict(state["config"])
         generator, critic = build_image_models_for(cfg)
-        generator.load_state_dict(state["generator"])
+        generator.load_state_dict(sampling_weights(state))
         critic.load_state_dict(state["critic"])
         meta = state["image"]
     except (KeyError, TypeError, RuntimeError, ConfigError) as e:

@@ -33,6 +33,12 @@ def generate_ids(generator: nn.Module, n: int, *, batch_size: int = 64, seed: in
     return ids.numpy()
 
 
+def sampling_weights(state: dict) -> dict:
+    """The generator weights a checkpoint's samples come from: the run's weight average when it kept
+    one (`--ema`), else the last weights."""
+    return state.get("generator_avg") or state["generator"]
+
+
 def load_generator(run_dir: str | Path | None = None, checkpoint: str | Path | None = None,
                    device: torch.device | str = "cpu", warn=None):
     """(generator, vocabulary, config, step) from a run directory's newest good checkpoint or a file."""
@@ -45,7 +51,7 @@ def load_generator(run_dir: str | Path | None = None, checkpoint: str | Path | N
         cfg = RunConfig.from_dict(state["config"])
         vocab = Vocab.from_dict(state["vocab"])
         generator, _ = build_text_models(cfg.model, conv=resolve_conv(cfg, torch.device(device)))
-        generator.load_state_dict(state["generator"])
+        generator.load_state_dict(sampling_weights(state))
     except (KeyError, TypeError, RuntimeError) as e:
         raise CheckpointError(f"checkpoint {path} does not hold a usable text generator ({e})") from None
     return generator.to(device), vocab, cfg, int(state["step"])
