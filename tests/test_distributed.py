@@ -191,7 +191,8 @@ def test_two_ranks_are_one_process_on_the_combined_batch(tmp_path, float64):
 def _ckpt_params(path: Path) -> dict:
     state = load_checkpoint(path)
     return {**{f"G.{k}": v for k, v in state["generator"].items()},
-            **{f"D.{k}": v for k, v in state["critic"].items()}}
+            **{f"D.{k}": v for k, v in state["critic"].items()},
+            **{f"avg.{k}": v for k, v in state.get("generator_avg", {}).items()}}   # --ema (small preset)
 
 
 def _metrics(run: Path) -> list[dict]:
@@ -238,6 +239,7 @@ def test_distributed_resume_continues_exactly(corpus, whole_run, tmp_path):
     train(corpus, out, "--iters", "6", "--resume")
     assert _metrics(out) == _metrics(whole)
     got, want = (_ckpt_params(run / "checkpoints" / "ckpt-00000006.pt") for run in (out, whole))
+    assert any(k.startswith("avg.") for k in want)
     assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
 
 
