@@ -15,6 +15,7 @@ Each sampler has `next() -> Tensor [B, 2]` (float32, on its device) and `state_d
 """
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 
@@ -77,6 +78,7 @@ def toy_modes(name: str) -> ToyModes:
 
 
 class _ToySampler:
+    """State and checks shared by the toy samplers (`count` batches served so far)."""
     name = ""
 
     def __init__(self, batch_size: int, seed: int = 0, device: torch.device | str = "cpu"):
@@ -84,15 +86,6 @@ class _ToySampler:
             raise ConfigError(f"batch size must be a positive integer, got {batch_size!r}")
         self.batch_size, self.seed, self.device = batch_size, int(seed), torch.device(device)
         self.count = 0                      # batches served so far
-
-    def _draw(self, g: torch.Generator) -> Tensor:
-        raise NotImplementedError
-
-    def next(self) -> Tensor:
-        """The next batch [B, 2] (float32, on the sampler's device)."""
-        batch = self._draw(_generator(self.seed, 1, self.count))
-        self.count += 1
-        return batch.to(self.device)
 
     def state_dict(self) -> dict:
         return {"name": self.name, "seed": self.seed, "count": self.count}
@@ -103,7 +96,21 @@ class _ToySampler:
         self.seed, self.count = int(state["seed"]), int(state["count"])
 
 
-class EightGaussians(_ToySampler):
+class _DrawnSampler(_ToySampler, abc.ABC):
+    """A sampler that draws each batch afresh from its own seeded stream (batch k from stream k)."""
+
+    @abc.abstractmethod
+    def _draw(self, g: torch.Generator) -> Tensor:
+        """One batch [B, 2] drawn with `g`."""
+
+    def next(self) -> Tensor:
+        """The next batch [B, 2] (float32, on the sampler's device)."""
+        batch = self._draw(_generator(self.seed, 1, self.count))
+        self.count += 1
+        return batch.to(self.device)
+
+
+class EightGaussians(_DrawnSampler):
     name = "8gaussians"
 
     def _draw(self, g: torch.Generator) -> Tensor:
@@ -113,7 +120,7 @@ class EightGaussians(_ToySampler):
         return pts.float() / DIV_8
 
 
-class SwissRoll(_ToySampler):
+class SwissRoll(_DrawnSampler):
     name = "swissroll"
 
     def _draw(self, g: torch.Generator) -> Tensor:
