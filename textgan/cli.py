@@ -42,7 +42,8 @@ def _log(message: str) -> None:
 
 
 def OBJECTIVE_OPTIONS(fn):
-    """The paper's comparisons, shared by train-lm and train-image."""
+    """Training options shared by train-lm and train-image: the paper's comparisons, the learning
+    rates' schedule and the generator's weight average."""
     fn = click.option("--ema", type=float,
                       help="Evaluate and sample an average of the generator's weights with this decay "
                            "per iteration, e.g. 0.999 (0: the last weights; the preset's choice unless "

@@ -92,15 +92,17 @@ class WeightAverage:
         self.decay = decay
         self.net = copy.deepcopy(net).requires_grad_(False)
         self._source = net
+        # once, not per update: loading a state copies into these same tensors
+        self._params = (list(self.net.parameters()), list(net.parameters()))
+        self._buffers = list(zip(self.net.buffers(), net.buffers()))
 
     def decay_at(self, t: int) -> float:
         return min(self.decay, (1 + t) / (10 + t))
 
     @torch.no_grad()
     def update(self, t: int) -> None:
-        weight = 1.0 - self.decay_at(t)
-        torch._foreach_lerp_(list(self.net.parameters()), list(self._source.parameters()), weight)
-        for mine, theirs in zip(self.net.buffers(), self._source.buffers()):
+        torch._foreach_lerp_(*self._params, 1.0 - self.decay_at(t))
+        for mine, theirs in self._buffers:
             mine.copy_(theirs)
 
     @torch.no_grad()
