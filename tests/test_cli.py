@@ -296,10 +296,10 @@ def test_ema_option_and_samples_from_the_average(corpus, run_dir, tmp_path):
     none; a decay outside [0, 1) is a one-line error."""
     from textgan.checkpoint import load_checkpoint
     import torch
-    from textgan.sample import load_generator
+    from textgan.modality import load_model
     assert json.loads((run_dir / "config.json").read_text())["train"]["ema"] == 0.999
     state = load_checkpoint(run_dir / "checkpoints" / "ckpt-00000004.pt")
-    generator, _, _, _ = load_generator(run_dir)
+    generator = load_model(run_dir).generator
     for k, v in generator.state_dict().items():
         assert torch.equal(v, state["generator_avg"][k])
     assert any(not torch.equal(state["generator"][k], state["generator_avg"][k]) for k in state["generator"])

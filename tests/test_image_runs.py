@@ -15,9 +15,10 @@ from PIL import Image
 import textgan
 from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint
 from textgan.cli import main
-from textgan.config import (IMAGE_PRESETS, ImageRunConfig, make_image_config, validate_image_config)
+from textgan.config import ImageRunConfig, make_image_config, validate_config
+from textgan.presets import layer
 from textgan.errors import ConfigError
-from textgan.image import IMAGE, save_grid
+from textgan.image import IMAGES, save_grid
 from textgan.runs import train_run
 
 from test_data_images import cifar_batch, idx_bytes
@@ -33,7 +34,7 @@ def logs():
 
 def run(cfg, out, **kw):
     lines, log = logs()
-    summary = train_run(IMAGE, cfg, out, progress=False, log=log, **kw)
+    summary = train_run(IMAGES, cfg, out, progress=False, log=log, **kw)
     return summary, lines
 
 
@@ -135,14 +136,14 @@ def test_folder_run(tmp_path, folder, size, arch):
 
 
 def test_presets_carry_the_papers_settings():
-    toy = IMAGE_PRESETS["toy"]["paper"]["train"]
+    toy = layer(f"image/toy/paper")["train"]
     assert (toy["gp_weight"], toy["critic_iters"], toy["batch_size"], toy["lr"], toy["beta1"],
             toy["iters"], toy["eval_every"]) == (0.1, 5, 256, 1e-4, 0.5, 100_000, 100)
-    mnist = IMAGE_PRESETS["mnist"]["paper"]["train"]
+    mnist = layer(f"image/mnist/paper")["train"]
     assert (mnist["gp_weight"], mnist["batch_size"], mnist["iters"]) == (10.0, 50, 200_000)
-    cifar = IMAGE_PRESETS["cifar10"]["paper"]["train"]
+    cifar = layer(f"image/cifar10/paper")["train"]
     assert (cifar["lr"], cifar["beta1"], cifar["gen_batch_size"], cifar["lr_decay"]) == (2e-4, 0.0, 128, "linear")
-    assert IMAGE_PRESETS["folder-64"]["paper"]["model"]["critic_norm"] == "layer"
+    assert layer(f"image/folder-64/paper")["model"]["critic_norm"] == "layer"
     assert make_image_config("8gaussians", "paper").train.lr_decay == "none"   # gan_toy.py: constant lr
     cfg = make_image_config("8gaussians", "paper", objective="wgan-clip")
     assert cfg.train.optimizer == "rmsprop" and cfg.train.critic_iters == 5
@@ -157,7 +158,7 @@ def test_toy_small_preset_keeps_the_papers_penalty_and_optimiser():
         t = cfg.train
         assert (t.gp_weight, t.batch_size, t.beta1, t.beta2, t.objective) == (0.1, 256, 0.5, 0.9, "wgan-gp")
         assert (cfg.model.dim, t.critic_iters, t.lr, t.lr_decay, t.iters) == (128, 2, 1e-3, "linear", 20_000)
-        validate_image_config(cfg)
+        validate_config(cfg)
 
 
 # ------------------------------------------------------------------ resume
@@ -266,7 +267,7 @@ def test_sample_toy_scatter_and_eval_image_json(tmp_path):
     result = json.loads(r.output.strip().splitlines()[-1])
     m = result["metrics"]
     assert m["w1"]["better"] == "lower" and m["w1"]["floor"] > 0
-    assert m["modes"]["floor"] == 8 and m["within_3sigma"]["better"] == "closer to real"
+    assert m["modes"]["floor"] == 8 and m["within_3sigma"]["better"] == "closer"
     r = invoke(["eval-image", "--run", str(out)])
     assert "real floor" in r.output and "w1" in r.output
 
@@ -331,7 +332,7 @@ def test_critic_norm_batch_warns_once(tmp_path):
 def test_validation_refuses_bad_values():
     for overrides in ({"dim": 0}, {"iters": -1}, {"critic_norm": "group"}, {"max_examples": -2}):
         with pytest.raises(ConfigError):
-            validate_image_config(make_image_config("8gaussians", "small", **overrides))
+            validate_config(make_image_config("8gaussians", "small", **overrides))
 
 
 # ------------------------------------------------------------------ one penalty for text and images
@@ -352,7 +353,8 @@ def test_one_gradient_penalty_for_text_and_images():
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
     import textgan.image
-    assert textgan.image.IMAGE.build is textgan.image.build_image_run
+    from textgan import modality
+    assert modality.get("image") is textgan.image.IMAGES
 
 
 # ------------------------------------------------------------------ one step of every preset, its own networks
@@ -369,10 +371,10 @@ def test_one_step_of_every_preset_with_its_networks(tmp_path, family, dataset, s
     if dataset == "FOLDER":
         dataset = str(tmp_path)
     extra = {"size": size} if size else {}
-    if IMAGE_PRESETS[family][preset]["train"].get("gen_batch_size"):
+    if layer(f"image/{family}/{preset}")["train"].get("gen_batch_size"):
         extra["gen_batch_size"] = 4          # the preset's 2x generator batch, shrunk alike
     cfg = make_image_config(dataset, preset, device="cpu", batch_size=2, critic_iters=1, **extra)
-    want = IMAGE_PRESETS[family][preset]["model"]
+    want = layer(f"image/{family}/{preset}")["model"]
     assert (cfg.model.arch, cfg.model.dim) == (want["arch"], want["dim"])
     if cfg.model.arch != "toy":
         cfg.model.channels = 1 if cfg.model.arch == "mnist" else 3

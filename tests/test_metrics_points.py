@@ -101,10 +101,10 @@ def test_grid25_real_samples_cover_everything():
 
 
 def test_image_metric_descriptions_cover_the_logged_keys():
-    from textgan.metrics.image_registry import IMAGE_METRICS
+    from textgan.metrics import IMAGE_METRICS
 
     assert set(IMAGE_METRICS) == {"w1", "modes", "within_3sigma", "classifier_score", "fd",
                                   "inception_score", "fid"}
     assert IMAGE_METRICS["w1"].higher_is_better is False and IMAGE_METRICS["modes"].higher_is_better is True
-    assert IMAGE_METRICS["within_3sigma"].better == "closer to real"
+    assert IMAGE_METRICS["within_3sigma"].better == "closer"
     assert IMAGE_METRICS["within_3sigma"].higher_is_better is None

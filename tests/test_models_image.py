@@ -440,18 +440,26 @@ def test_mnist_critic_step_is_the_same_with_either_penalty_path(float64):
         torch.testing.assert_close(w, ref, rtol=1e-10, atol=1e-12)
 
 
-def test_cpu_trainer_keeps_conv_weights_channels_last_with_their_values():
+def test_cpu_run_environment_keeps_conv_weights_channels_last_with_their_values():
+    """The run lifecycle's CPU setting puts 4-D weights in channels_last memory, values unchanged; a
+    bare Trainer leaves the caller's modules as they are."""
     from textgan.config import TrainConfig
+    from textgan.runtime import training_environment
     from textgan.train import Trainer, TrainerHooks
     torch.manual_seed(11)
     g, d = build_image_models("mnist", dim=2)
     before = [p.detach().clone() for p in (*g.parameters(), *d.parameters())]
     Trainer(g, d, sampler=None, cfg=TrainConfig(iters=1, batch_size=2), device=torch.device("cpu"),
             hooks=TrainerHooks(log=lambda m: None, progress=False))
-    after = list((*g.parameters(), *d.parameters()))
-    assert sum(p.dim() == 4 for p in after) == 6
-    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in after if p.dim() == 4)
-    assert all(torch.equal(a, b) for a, b in zip(before, after))
+    assert not any(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+                   for p in (*g.parameters(), *d.parameters()) if p.dim() == 4)
+    with training_environment(torch.device("cpu"), g, d):
+        after = list((*g.parameters(), *d.parameters()))
+        assert sum(p.dim() == 4 for p in after) == 6
+        assert all(p.is_contiguous(memory_format=torch.channels_last) for p in after if p.dim() == 4)
+        assert all(torch.equal(a, b) for a, b in zip(before, after))
+
+
 # ------------------------------------------------------------------ the toy critic's analytic input gradient
 
 def _toy_critic64(seed=11, dim=16):

@@ -8,7 +8,8 @@ import torch
 from rounding import sum_bound
 from torch import nn
 
-from textgan.config import OBJECTIVE_SETTINGS, TrainConfig, make_config
+from textgan.config import TrainConfig, make_config, objective_settings
+from textgan.presets import preset_names
 from textgan.errors import ConfigError
 from textgan.losses import (gan_discriminator_loss, gan_generator_loss, objective_critic_loss,
                             objective_generator_loss)
@@ -114,7 +115,7 @@ def test_objective_settings_are_the_papers_and_explicit_options_win():
     assert one_sided.train.objective == "wgan-gp-one-sided"
     assert {k: v for k, v in vars(one_sided.train).items() if k != "objective"} == \
         {k: v for k, v in vars(paper.train).items() if k != "objective"}
-    assert set(OBJECTIVE_SETTINGS) == {"wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"}
+    assert set(preset_names("objective")) == {"wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"}
     with pytest.raises(ConfigError, match="objective"):
         make_config("paper", objective="lsgan")
 
@@ -135,7 +136,7 @@ def test_clipping_bounds_every_critic_weight_after_each_step():
 @pytest.mark.numerics
 @pytest.mark.parametrize("objective", ["wgan-clip", "gan", "wgan-gp-one-sided"])
 def test_every_objective_trains_and_resumes_bit_identically(tmp_path, objective):
-    settings = dict(OBJECTIVE_SETTINGS[objective], objective=objective, lr=1e-3)
+    settings = dict(objective_settings(objective), objective=objective, lr=1e-3)
     full = trainer(tmp_path / "full", iters=6, **settings)
     full.fit()
     half = trainer(tmp_path / "half", iters=3, **settings)

@@ -160,12 +160,12 @@ def test_a_run_that_has_logged_nothing_yet(tmp_path, two_runs):
 def test_report_of_a_real_toy_image_run(tmp_path):
     """Not a hand-written run directory: a two-step toy run through `train_run`, then `report` on it."""
     from textgan.config import make_image_config
-    from textgan.image import IMAGE
+    from textgan.image import IMAGES
     from textgan.runs import train_run
     cfg = make_image_config("8gaussians", "small", iters=2, critic_iters=2, batch_size=32, eval_every=2,
                             eval_samples=100, heldout_samples=16, device="cpu", dim=16)
     run = tmp_path / "toy"
-    train_run(IMAGE, cfg, run, progress=False, log=lambda line: None)
+    train_run(IMAGES, cfg, run, progress=False, log=lambda line: None)
     out = tmp_path / "rep"
     rep = build_report([run], out)
     names = {p.name for p in rep.plots}

@@ -72,7 +72,7 @@ def test_generator_step_changes_only_generator():
 def test_iteration_schedule_counts_steps():
     t = make_trainer()
     t.iteration()
-    assert t.step == 1 and t._critic_count == 2 and t._gen_count == 1
+    assert t.step == 1 and t.stats.critic_count == 2 and t.stats.gen_count == 1
     assert t.sampler.draws == 2  # one real batch per critic step
 
 

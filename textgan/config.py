@@ -70,10 +70,13 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     preset: str = "paper"
-    kind: str = "lm"                   # the modality (runs.py); image runs have their own config
+    kind: str = "lm"                   # the modality (textgan/modality.py); images have their own config
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def check_model(self) -> None:
+        _check_text(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -91,75 +94,69 @@ def config_from_dict(cls, d: dict):
     return cls(**sections, preset=d.get("preset", "paper"))
 
 
-# Overrides applied on top of the dataclass defaults (which are the paper's).
-PRESETS: dict[str, dict[str, dict]] = {
-    "paper": {},
-    "small": {
-        # Chosen with bench/tune_small.py and bench/quality_cpu.py (bench/RESULTS.md): per CPU second,
-        # two narrow residual blocks, one critic step on batches of 32 and a critic that learns 3x
-        # faster than the generator (two time-scale rule) learn fastest on a CPU; samples from an
-        # average of the generator's weights (decay 0.999) score better than the last weights.
-        "model": {"dim": 64, "n_blocks": 2},
-        "train": {"iters": 12_000, "critic_iters": 1, "batch_size": 32, "lr": 1e-3,
-                  "critic_lr": 3e-3, "eval_every": 1000, "ema": 0.999},
-        "data": {"max_lines": 200_000},
-    },
-}
-
-# What a preset changes for one corpus, applied after the preset.  The built-in grammar's sentences
-# are judged by its exact acceptance check; on 16-character lines the small preset's five minutes
-# are enough to show learning (bench/tune_small.py).
-CORPUS_PRESETS: dict[tuple[str, str], dict[str, dict]] = {
-    ("small", "synthetic"): {"model": {"seq_len": 16}},
-}
+def apply_layer(cfg, values: dict[str, dict]) -> None:
+    """Apply one preset layer ({section: {field: value}}, textgan/presets.py) to a run config."""
+    for section, fields_ in values.items():
+        for k, v in fields_.items():
+            setattr(getattr(cfg, section), k, v)
 
 
-# What the paper's code uses for each baseline objective (DESIGN.md): applied after the preset,
-# before explicit options.  wgan-gp-one-sided keeps the preset's settings (only the penalty changes).
-OBJECTIVE_SETTINGS: dict[str, dict] = {
-    "wgan-gp": {},
-    "wgan-gp-one-sided": {},
-    # WGAN (Arjovsky et al.): RMSProp 5e-5, 5 critic steps, weights clipped to +-0.01
-    "wgan-clip": {"optimizer": "rmsprop", "lr": 5e-5, "critic_iters": 5, "clip_value": 0.01,
-                  "critic_lr": 0.0, "lr_decay": "none"},
-    # DCGAN: Adam 2e-4, beta (0.5, 0.999), one discriminator step, non-saturating generator loss
-    "gan": {"optimizer": "adam", "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "critic_iters": 1,
-            "critic_lr": 0.0, "lr_decay": "none"},
-}
+def objective_settings(objective: str) -> dict:
+    """The training settings the paper's code uses for `objective` (its preset layer's train part)."""
+    from textgan.presets import layer, preset_names
+    if objective not in preset_names("objective"):
+        from textgan.errors import ConfigError
+        raise ConfigError(f"--objective must be one of {', '.join(preset_names('objective'))}, "
+                          f"got {objective!r}")
+    return dict(layer(f"objective/{objective}").get("train", {}))
 
 
 def apply_objective(train, objective: str | None) -> None:
     """Set `train.objective` and the paper's settings for it."""
     if objective is None:
         return
-    if objective not in OBJECTIVE_SETTINGS:
-        from textgan.errors import ConfigError
-        raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVE_SETTINGS)}, got {objective!r}")
+    settings = objective_settings(objective)
     train.objective = objective
-    for k, v in OBJECTIVE_SETTINGS[objective].items():
+    for k, v in settings.items():
         setattr(train, k, v)
 
 
-def make_config(preset: str = "paper", **overrides) -> RunConfig:
-    """Preset, then the objective's settings, then explicit overrides given as
-    `section__field=value` or plain field names (looked up in model, data, train)."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-    cfg = RunConfig(preset=preset)
-    corpus = overrides.get("corpus") or overrides.get("data__corpus") or cfg.data.corpus
-    for layer in (PRESETS[preset], CORPUS_PRESETS.get((preset, corpus), {})):
-        for section, values in layer.items():
-            for k, v in values.items():
-                setattr(getattr(cfg, section), k, v)
+def build_config(cfg, layers: list[str], overrides: dict):
+    """The named preset layers in order, then the objective's settings, then explicit overrides given
+    as `section__field=value` or plain field names (looked up in model, data, train; None: not given)."""
+    from textgan.presets import layer
+    for name in layers:
+        apply_layer(cfg, layer(name))
+    overrides = dict(overrides)
     apply_objective(cfg.train, overrides.pop("objective", None))
     for key, value in overrides.items():
         if value is None:
             continue
-        set_field(cfg, key, value)
+        try:
+            set_field(cfg, key, value)
+        except KeyError:
+            from textgan.errors import ConfigError
+            raise ConfigError(f"unknown option {key!r}") from None
     return cfg
 
 
-def set_field(cfg: RunConfig, key: str, value) -> None:
+def _check_preset(preset: str, prefix: str) -> None:
+    from textgan.presets import preset_names
+    names = preset_names(prefix)
+    if preset not in names:
+        from textgan.errors import ConfigError
+        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(names)}")
+
+
+def make_config(preset: str = "paper", **overrides) -> RunConfig:
+    """A text run's config: the preset (and its layer for the corpus, if any), then the objective's
+    settings, then explicit overrides."""
+    _check_preset(preset, "lm")
+    corpus = overrides.get("corpus") or overrides.get("data__corpus") or DataConfig.corpus
+    return build_config(RunConfig(preset=preset), [f"lm/{preset}", f"lm/{preset}/{corpus}"], overrides)
+
+
+def set_field(cfg, key: str, value) -> None:
     if "__" in key:
         section, name = key.split("__", 1)
         setattr(getattr(cfg, section), name, value)
@@ -175,47 +172,57 @@ def set_field(cfg: RunConfig, key: str, value) -> None:
 MAX_SEQ_LEN = 1024  # the generator's input layer grows with seq_len * dim; beyond this it is a typo
 
 
-def validate_config(cfg: RunConfig) -> None:
-    """Refuse values that cannot train, with one line saying which and why."""
+def _positive(values: dict) -> None:
     from textgan.errors import ConfigError
-
-    positive = {"--dim": cfg.model.dim, "--seq-len": cfg.model.seq_len, "--iters": cfg.train.iters,
-                "--critic-iters": cfg.train.critic_iters, "--batch-size": cfg.train.batch_size,
-                "--max-lines": cfg.data.max_lines, "--lr": cfg.train.lr,
-                "n_blocks": cfg.model.n_blocks, "z_dim": cfg.model.z_dim,
-                "eval samples": cfg.train.eval_samples}
-    for name, value in positive.items():
+    for name, value in values.items():
         if not value > 0:
             raise ConfigError(f"{name} must be positive, got {value}")
+
+
+def validate_config(cfg) -> None:
+    """Refuse values that cannot train, with one line saying which and why (any modality's config:
+    the training checks are shared, each config class adds its own model and data checks)."""
+    cfg.check_model()
+    validate_train(cfg.train)
+
+
+def _check_text(cfg: "RunConfig") -> None:
+    from textgan.errors import ConfigError
+
+    _positive({"--dim": cfg.model.dim, "--seq-len": cfg.model.seq_len, "--max-lines": cfg.data.max_lines,
+               "n_blocks": cfg.model.n_blocks, "z_dim": cfg.model.z_dim})
     if cfg.model.seq_len > MAX_SEQ_LEN:
         raise ConfigError(f"--seq-len {cfg.model.seq_len} is larger than the model supports "
                           f"(at most {MAX_SEQ_LEN})")
-    if cfg.train.gp_weight < 0:
-        raise ConfigError(f"--gp-weight must be zero or positive, got {cfg.train.gp_weight}")
-    if cfg.train.eval_every < 0 or cfg.train.checkpoint_every < 0:
-        raise ConfigError("--eval-every and the checkpoint interval must be zero or positive")
     if not 2 <= cfg.data.max_vocab <= 1 << 20:
         raise ConfigError(f"max_vocab must be between 2 and {1 << 20}, got {cfg.data.max_vocab}")
     if cfg.data.tokens not in ("char", "word", "bpe"):
         raise ConfigError(f"--tokens must be char, word or bpe, got {cfg.data.tokens!r}")
-    if cfg.train.precision not in ("fp32", "bf16"):
-        raise ConfigError(f"--precision must be fp32 or bf16, got {cfg.train.precision!r}")
     if cfg.train.conv not in ("auto", "direct", "winograd"):
         raise ConfigError(f"--conv must be auto, direct or winograd, got {cfg.train.conv!r}")
     if cfg.train.conv == "winograd" and cfg.train.precision != "fp32":
         raise ConfigError("--conv winograd runs in float32 only; use --conv direct with --precision bf16")
     if cfg.train.conv == "winograd" and cfg.model.seq_len % 4:
         raise ConfigError(f"--conv winograd needs --seq-len divisible by 4, got {cfg.model.seq_len}")
-    if cfg.train.on_nonfinite not in ("stop", "rollback"):
-        raise ConfigError(f"on_nonfinite must be stop or rollback, got {cfg.train.on_nonfinite!r}")
-    validate_train(cfg.train)
 
 
 def validate_train(t: TrainConfig) -> None:
-    """The modality-free part of the checks (text and image runs share it)."""
+    """The modality-free part of the checks (every modality's config shares it)."""
     from textgan.errors import ConfigError
     from textgan.losses import OBJECTIVES
 
+    _positive({"--iters": t.iters, "--critic-iters": t.critic_iters, "--batch-size": t.batch_size,
+               "--lr": t.lr, "eval samples": t.eval_samples})
+    if t.gp_weight < 0:
+        raise ConfigError(f"--gp-weight must be zero or positive, got {t.gp_weight}")
+    if t.eval_every < 0 or t.checkpoint_every < 0:
+        raise ConfigError("--eval-every and the checkpoint interval must be zero or positive")
+    if t.precision not in ("fp32", "bf16"):
+        raise ConfigError(f"--precision must be fp32 or bf16, got {t.precision!r}")
+    if t.on_nonfinite not in ("stop", "rollback"):
+        raise ConfigError(f"on_nonfinite must be stop or rollback, got {t.on_nonfinite!r}")
+    if t.keep_checkpoints < 0:
+        raise ConfigError(f"--keep-checkpoints must be zero (all) or positive, got {t.keep_checkpoints}")
     if t.objective not in OBJECTIVES:
         raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {t.objective!r}")
     if t.optimizer not in ("adam", "rmsprop"):
@@ -272,6 +279,9 @@ class ImageRunConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def check_model(self) -> None:
+        _check_image(self)
+
     @classmethod
     def from_dict(cls, d: dict) -> "ImageRunConfig":
         return config_from_dict(cls, d)
@@ -289,96 +299,14 @@ def image_family(dataset: str, size: int | None = None) -> str:
     return "folder-32" if size == 32 else "folder-64"
 
 
-_CIFAR_PAPER = {   # gan_cifar_resnet.py
-    "model": {"arch": "cifar-resnet", "dim": 128, "z_dim": 128, "size": 32, "critic_norm": "none"},
-    "train": {"iters": 100_000, "critic_iters": 5, "batch_size": 64, "gen_batch_size": 128,
-              "gp_weight": 10.0, "lr": 2e-4, "beta1": 0.0, "beta2": 0.9, "lr_decay": "linear",
-              "eval_every": 1000, "eval_samples": 50_000, "heldout_samples": 10_000},
-}
-_CIFAR_SMALL = {
-    "model": {**_CIFAR_PAPER["model"], "dim": 32},
-    # the paper's optimiser; DIM 32 and 1,000-sample metrics to stay within minutes on a CPU
-    "train": {**_CIFAR_PAPER["train"], "iters": 500, "eval_every": 100, "eval_samples": 1000,
-              "heldout_samples": 500},
-}
-
-# Per data-set family: "paper" is the setting of the paper's code (DESIGN.md), "small" a CPU setting.
-IMAGE_PRESETS: dict[str, dict[str, dict[str, dict]]] = {
-    "toy": {   # gan_toy.py
-        "paper": {
-            "model": {"arch": "toy", "dim": 512, "z_dim": 2, "size": 0, "critic_norm": "none"},
-            "train": {"iters": 100_000, "critic_iters": 5, "batch_size": 256, "gp_weight": 0.1,
-                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 100,
-                      "eval_samples": 1000, "heldout_samples": 1000},
-        },
-        # Chosen with bench/toy_quality.py (bench/RESULTS.md): DIM 128 and 2 critic steps (0.008
-        # one-thread CPU-s per iteration, the paper's networks 0.19), lr 1e-3 decayed linearly to 0 (the
-        # decay sharpens the modes at the end); the paper's lambda, batch and betas.  20,000 iterations:
-        # about 3 one-thread CPU-minutes, 8/8 and 25/25 modes.
-        "small": {
-            "model": {"arch": "toy", "dim": 128, "z_dim": 2, "size": 0, "critic_norm": "none"},
-            "train": {"iters": 20_000, "critic_iters": 2, "batch_size": 256, "gp_weight": 0.1,
-                      "lr": 1e-3, "beta1": 0.5, "beta2": 0.9, "lr_decay": "linear", "eval_every": 1000,
-                      "eval_samples": 1000, "heldout_samples": 1000},
-        },
-    },
-    "mnist": {   # gan_mnist.py
-        "paper": {
-            "model": {"arch": "mnist", "dim": 64, "z_dim": 128, "size": 28, "critic_norm": "none"},
-            "train": {"iters": 200_000, "critic_iters": 5, "batch_size": 50, "gp_weight": 10.0,
-                      "lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "eval_every": 100,
-                      "eval_samples": 10_000, "heldout_samples": 10_000},
-        },
-        "small": {  # tuned for 20 CPU-minutes on one thread (bench/mnist_quality.py): fewer critic
-            # steps, a 20x larger learning rate with beta1 0 and the CIFAR ResNet's linear decay;
-            # metrics on 10,000 samples (10 splits of 1,000, as the floor on the 10,000 held-out digits)
-            "model": {"arch": "mnist", "dim": 32, "z_dim": 128, "size": 28, "critic_norm": "none"},
-            "train": {"iters": 4000, "critic_iters": 2, "batch_size": 50, "gp_weight": 10.0,
-                      "lr": 2e-3, "beta1": 0.0, "beta2": 0.9, "lr_decay": "linear", "eval_every": 200,
-                      "eval_samples": 10_000, "heldout_samples": 500},
-        },
-    },
-    "cifar10": {"paper": _CIFAR_PAPER, "small": _CIFAR_SMALL},
-    "folder-32": {"paper": _CIFAR_PAPER, "small": _CIFAR_SMALL},   # 32 px folders: the CIFAR ResNet
-    "folder-64": {   # gan_64x64.py, Good generator / critic with layer norm
-        "paper": {
-            "model": {"arch": "resnet64", "dim": 64, "z_dim": 128, "size": 64, "critic_norm": "layer"},
-            "train": {"iters": 200_000, "critic_iters": 5, "batch_size": 64, "gp_weight": 10.0,
-                      "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "eval_every": 1000,
-                      "eval_samples": 10_000, "heldout_samples": 1000},
-        },
-        "small": {
-            "model": {"arch": "resnet64", "dim": 16, "z_dim": 128, "size": 64, "critic_norm": "layer"},
-            "train": {"iters": 300, "critic_iters": 5, "batch_size": 32, "gp_weight": 10.0,
-                      "lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "eval_every": 100,
-                      "eval_samples": 500, "heldout_samples": 256},
-        },
-    },
-}
-IMAGE_PRESET_NAMES = ("paper", "small")
-
-
 def make_image_config(dataset: str, preset: str = "paper", **overrides) -> ImageRunConfig:
     """The family's preset (by data set and size), then the objective's settings, then explicit
     overrides (`section__field=value` or plain field names looked up in model, data, train)."""
-    from textgan.errors import ConfigError
-    if preset not in IMAGE_PRESET_NAMES:
-        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(IMAGE_PRESET_NAMES)}")
     family = image_family(dataset, overrides.get("size"))
+    _check_preset(preset, f"image/{family}")
     cfg = ImageRunConfig(preset=preset)
     cfg.data.dataset = str(dataset)
-    for section, values in IMAGE_PRESETS[family][preset].items():
-        for k, v in values.items():
-            setattr(getattr(cfg, section), k, v)
-    apply_objective(cfg.train, overrides.pop("objective", None))
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        try:
-            set_field(cfg, key, value)
-        except KeyError:
-            raise ConfigError(f"unknown image config field {key!r}") from None
-    return cfg
+    return build_config(cfg, [f"image/{family}/{preset}"], overrides)
 
 
 def _expected_size(cfg: ImageRunConfig) -> tuple[int, ...] | None:
@@ -392,8 +320,8 @@ def _expected_size(cfg: ImageRunConfig) -> tuple[int, ...] | None:
     return None
 
 
-def validate_image_config(cfg: ImageRunConfig) -> None:
-    """Refuse image settings that cannot train, with one line saying which and why."""
+def _check_image(cfg: ImageRunConfig) -> None:
+    """The image model's and data's checks (validate_config adds the training ones)."""
     from pathlib import Path
 
     from textgan.errors import ConfigError
@@ -408,11 +336,7 @@ def validate_image_config(cfg: ImageRunConfig) -> None:
         raise ConfigError(f"image model must be one of {', '.join(IMAGE_ARCHS)}, got {m.arch!r}")
     if m.critic_norm not in CRITIC_NORMS:
         raise ConfigError(f"--critic-norm must be one of {', '.join(CRITIC_NORMS)}, got {m.critic_norm!r}")
-    positive = {"--dim": m.dim, "z_dim": m.z_dim, "--iters": t.iters, "--critic-iters": t.critic_iters,
-                "--batch-size": t.batch_size, "--lr": t.lr, "eval samples": t.eval_samples}
-    for opt, value in positive.items():
-        if not value > 0:
-            raise ConfigError(f"{opt} must be positive, got {value}")
+    _positive({"--dim": m.dim, "z_dim": m.z_dim})
     if d.max_examples < 0:
         raise ConfigError(f"--max-examples must be zero (all) or positive, got {d.max_examples}")
     want = _expected_size(cfg)
@@ -435,14 +359,5 @@ def validate_image_config(cfg: ImageRunConfig) -> None:
                               "folder (the default --size 64 uses the 64x64 ResNet, which has no class head)")
         raise ConfigError("--conditional (AC-GAN) needs the CIFAR ResNet: cifar10 or a 32 px "
                           "folder of class sub-folders")
-    if t.eval_every < 0 or t.checkpoint_every < 0:
-        raise ConfigError("--eval-every and the checkpoint interval must be zero or positive")
-    if t.gp_weight < 0:
-        raise ConfigError(f"--gp-weight must be zero or positive, got {t.gp_weight}")
-    if t.precision not in ("fp32", "bf16"):
-        raise ConfigError(f"--precision must be fp32 or bf16, got {t.precision!r}")
-    if t.on_nonfinite not in ("stop", "rollback"):
-        raise ConfigError(f"on_nonfinite must be stop or rollback, got {t.on_nonfinite!r}")
     if name == "25gaussians" and t.batch_size > 100_000:
         raise ConfigError(f"--batch-size must be at most 100000 for 25gaussians, got {t.batch_size}")
-    validate_train(t)

@@ -1,6 +1,6 @@
 """The image modality: what the run lifecycle (`runs.py`) needs to train on 2-D toy points or images.
 
-`IMAGE` is the `Modality` that `train-image` runs.  Its parts:
+`IMAGES` is the `Modality` behind `train-image` (and `sample` and `eval-image` of image runs).  Its parts:
 - data: a toy sampler (8gaussians | 25gaussians | swissroll, textgan/data/toy.py) or an image data
   set (`load_image_data`: mnist | cifar10 | a folder) served by `ImageBatches`;
 - models: `build_image_models` (textgan/models/image.py) of the config's arch;
@@ -16,7 +16,7 @@
              they are skipped + a PNG grid;
 - floor.json: the same metrics of real held-out data (the best a generator can hope for).
 
-`sample_image_run` and `evaluate_image_run` serve `textgan sample` and `textgan eval-image`.
+`IMAGES` (the `Images` modality) also serves `textgan sample` and `textgan eval-image` of image runs.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from textgan.errors import CheckpointError, ConfigError, TextganError
-from textgan.runs import Modality, RunParts, write_json
-from textgan.sample import sampling_weights
+from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
+from textgan.sample import generate
 
 SAMPLE_GRID = 64          # images in an evaluation's PNG grid
 TOY_RANGE = 3.0           # the paper's plots: [-3, 3]^2 (the scaled data lies within about +-2)
@@ -126,27 +126,6 @@ def save_toy_plot(path: str | Path, real, fake, critic: nn.Module | None = None,
 
 # ----------------------------------------------------------------------------- generation
 
-@torch.no_grad()
-def generate(generator: nn.Module, n: int, *, seed: int, labels: torch.Tensor | None = None,
-             batch_size: int = 500) -> torch.Tensor:
-    """n samples [n, ...] on the CPU; noise (and random labels of a conditional generator when
-    `labels` is None) from a private generator, so the training RNG never moves."""
-    device = next(generator.parameters()).device
-    g = torch.Generator(device=device).manual_seed(seed)
-    n_classes = int(getattr(generator, "n_classes", 0) or 0)
-    out = []
-    for start in range(0, n, batch_size):
-        b = min(batch_size, n - start)
-        z = torch.randn(b, generator.z_dim, device=device, generator=g)
-        if n_classes:
-            y = (labels[start:start + b].to(device) if labels is not None
-                 else torch.randint(n_classes, (b,), device=device, generator=g))
-            out.append(generator(z, y).float().cpu())
-        else:
-            out.append(generator(z).float().cpu())
-    return torch.cat(out)
-
-
 def grid_labels(n_classes: int, per_class: int) -> torch.Tensor:
     """Labels for a grid with one row per class."""
     return torch.arange(n_classes).repeat_interleave(per_class)
@@ -174,17 +153,9 @@ def _first(split, n: int):
     return ImageSet(split.images, split.labels, index)
 
 
-class HeldoutImages:
-    """A split's first rows as float batches, re-iterable (the same dequantisation every pass)."""
-
-    def __init__(self, split, batch_size: int, scale: str, device: torch.device, seed: int):
-        self.split, self.batch_size, self.scale, self.device, self.seed = split, batch_size, scale, device, seed
-
-    def __len__(self) -> int:
-        return len(self.split)
-
-    def __iter__(self):
-        return self.split.batches(self.batch_size, self.scale, device=self.device, seed=self.seed)
+def heldout_images(split, batch_size: int, scale: str, device: torch.device, seed: int) -> HeldoutBatches:
+    """A split's rows as float batches, re-iterable (the same dequantisation every pass)."""
+    return HeldoutBatches(len(split), lambda: split.batches(batch_size, scale, device=device, seed=seed))
 
 
 def _toy_draw(name: str, n: int, seed: int) -> torch.Tensor:
@@ -372,8 +343,8 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
         evaluator = ImageEvaluator(data, cfg, samples_dir, log, device)
         heldout = None
         if t.heldout_samples and len(data.heldout):
-            heldout = HeldoutImages(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale,
-                                    device, t.seed)
+            heldout = heldout_images(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale,
+                                     device, t.seed)
         floor = (lambda: evaluator.floor(data.heldout)) if not resume else None
     files = {}
     if floor is not None:
@@ -394,126 +365,167 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
                     extra_state={"image": meta}, files=files, check_resume=check_resume)
 
 
-def _validate(cfg) -> None:
-    from textgan.config import validate_image_config
-    validate_image_config(cfg)
+# ----------------------------------------------------------------------------- the modality
 
+class Images(Modality):
+    """2-D toy points and images (MNIST, CIFAR-10, folders)."""
+    kind = "image"
+    data_field = "dataset"
+    train_command = "train-image"
+    eval_command = "eval-image"
+    headline = None                  # per data set: see `headline_for`
+    summary_keys = ("w1", "modes", "within_3sigma", "classifier_score", "fd", "inception_score", "fid",
+                    "wasserstein_heldout")
 
-def _config_from_dict(d: dict):
-    from textgan.config import ImageRunConfig
-    return ImageRunConfig.from_dict(d)
+    def config_from_dict(self, d: dict):
+        from textgan.config import ImageRunConfig
+        return ImageRunConfig.from_dict(d)
 
+    def make_config(self, data: str, preset: str = "paper", **options):
+        from textgan.config import make_image_config
+        return make_image_config(data, preset, **options)
 
-IMAGE = Modality(kind="image", config_from_dict=_config_from_dict, validate=_validate,
-                 run_tag=lambda cfg: cfg.data.dataset, build=build_image_run)
+    def run_tag(self, cfg) -> str:
+        return cfg.data.dataset
 
+    def build(self, cfg, device, out, *, resume, progress, interactive, log) -> RunParts:
+        return build_image_run(cfg, device, out, resume=resume, progress=progress,
+                               interactive=interactive, log=log)
 
-def train_image(cfg, out, *, resume: bool = False, overrides: dict | None = None, progress: bool = True,
-                interactive: bool = False, log=print) -> dict:
-    from textgan.runs import train_run
-    return train_run(IMAGE, cfg, out, resume=resume, overrides=overrides, progress=progress,
-                     interactive=interactive, log=log)
+    def headline_for(self, cfg) -> str | None:
+        """The progress bar's metric: w1 for toy data, else the data set's sample score."""
+        if is_toy(cfg):
+            return "w1"
+        return "classifier_score" if cfg.data.dataset.lower() == "mnist" else "inception_score"
 
+    def load(self, state: dict, path: Path, device: torch.device) -> Model:
+        from textgan.config import ImageRunConfig
+        try:
+            cfg = ImageRunConfig.from_dict(state["config"])
+            generator, critic = build_image_models_for(cfg)
+            generator.load_state_dict(sampling_weights(state))
+            critic.load_state_dict(state["critic"])
+            meta = state["image"]
+        except (KeyError, TypeError, RuntimeError, ConfigError) as e:
+            raise CheckpointError(f"checkpoint {path} does not hold a usable image generator ({e})") from None
+        return Model(self, generator.to(device), cfg, int(state["step"]), critic=critic.to(device),
+                     extra={"image": meta}, source=Path(path))
 
-# ----------------------------------------------------------------------------- after training
+    def _labels(self, model: Model, n: int, class_: int | None) -> torch.Tensor | None:
+        k = int(getattr(model.generator, "n_classes", 0) or 0)
+        if class_ is None:
+            return None
+        if not k:
+            raise ConfigError("--class needs a conditional run (trained with --conditional)")
+        if not 0 <= class_ < k:
+            raise ConfigError(f"--class must be between 0 and {k - 1}, got {class_}")
+        return torch.full((n,), class_, dtype=torch.long)
 
-def load_image_generator(state: dict, path, device="cpu"):
-    """(generator, config, meta) from a loaded image checkpoint."""
-    from textgan.config import ImageRunConfig
-    try:
-        cfg = ImageRunConfig.from_dict(state["config"])
-        generator, critic = build_image_models_for(cfg)
-        generator.load_state_dict(sampling_weights(state))
-        critic.load_state_dict(state["critic"])
-        meta = state["image"]
-    except (KeyError, TypeError, RuntimeError, ConfigError) as e:
-        raise CheckpointError(f"checkpoint {path} does not hold a usable image generator ({e})") from None
-    return generator.to(device), critic.to(device), cfg, meta
+    def sample(self, model: Model, n: int, *, seed: int | None = None, class_: int | None = None,
+               **options) -> torch.Tensor:
+        """Images as uint8 [n, C, H, W]; toy data as float points [n, 2]."""
+        self.refuse(options, (), "image runs")
+        seed = _seed(seed)
+        out = generate(model.generator, n, seed=seed, labels=self._labels(model, n, class_))
+        if model.extra["image"]["scale"] == "toy":
+            return out
+        return torch.from_numpy(to_uint8(out, *value_range(model.extra["image"]["scale"])))
 
-
-def sample_image_run(state: dict, path, *, n: int, out: str, class_: int | None, seed: int | None,
-                     device="cpu") -> str:
-    """`textgan sample` on an image run: a grid (FILE.png), N files (DIR/), or a toy scatter plot."""
-    generator, critic, cfg, meta = load_image_generator(state, path, device)
-    seed = int(torch.randint(1 << 30, ()).item()) if seed is None else seed
-    k = int(getattr(generator, "n_classes", 0) or 0)
-    if class_ is not None and not k:
-        raise ConfigError("--class needs a conditional run (trained with --conditional)")
-    if class_ is not None and not 0 <= class_ < k:
-        raise ConfigError(f"--class must be between 0 and {k - 1}, got {class_}")
-    to_dir = out.endswith(("/", "\\")) or Path(out).is_dir()
-    if meta["scale"] == "toy":
+    def write_samples(self, model: Model, n: int, out: str | None, *, seed: int | None = None,
+                      class_: int | None = None, **options) -> tuple[str | None, str]:
+        """A grid (FILE.png), N files (DIR/), or a toy scatter plot."""
+        self.refuse(options, (), "image runs")
+        if not out:
+            raise ConfigError("image samples need --out FILE.png (one grid) or --out DIR/ (N files)")
+        generator, cfg, meta = model.generator, model.config, model.extra["image"]
+        seed = _seed(seed)
+        k = int(getattr(generator, "n_classes", 0) or 0)
+        labels = self._labels(model, n, class_)
+        to_dir = out.endswith(("/", "\\")) or Path(out).is_dir()
+        step = f" (step {model.step})"
+        if meta["scale"] == "toy":
+            if to_dir:
+                raise ConfigError("a toy run samples 2-D points: use --out FILE.png for a scatter plot")
+            fake = generate(generator, n, seed=seed).numpy()
+            real = _toy_draw(cfg.data.dataset.lower(), n, seed + 1).numpy()
+            save_toy_plot(out, real, fake, model.critic, title=f"{cfg.data.dataset}, {n} samples")
+            return None, f"wrote a scatter plot of {n} samples to {out}" + step
+        vrange = value_range(meta["scale"])
+        if k and class_ is None and not to_dir:
+            per = max(1, math.ceil(n / k))
+            images = generate(generator, k * per, seed=seed, labels=grid_labels(k, per))
+            save_grid(images, out, nrow=per, value_range=vrange)
+            return None, f"wrote {k} rows of {per} samples (one row per class) to {out}" + step
+        images = generate(generator, n, seed=seed, labels=labels)
         if to_dir:
-            raise ConfigError("a toy run samples 2-D points: use --out FILE.png for a scatter plot")
-        fake = generate(generator, n, seed=seed).numpy()
-        real = _toy_draw(cfg.data.dataset.lower(), n, seed + 1).numpy()
-        save_toy_plot(out, real, fake, critic, title=f"{cfg.data.dataset}, {n} samples")
-        return f"wrote a scatter plot of {n} samples to {out}"
-    vrange = value_range(meta["scale"])
-    if k and class_ is None and not to_dir:
-        per = max(1, math.ceil(n / k))
-        images = generate(generator, k * per, seed=seed, labels=grid_labels(k, per))
-        save_grid(images, out, nrow=per, value_range=vrange)
-        return f"wrote {k} rows of {per} samples (one row per class) to {out}"
-    labels = torch.full((n,), class_, dtype=torch.long) if class_ is not None else None
-    images = generate(generator, n, seed=seed, labels=labels)
-    if to_dir:
-        paths = save_images(images, out, vrange)
-        return f"wrote {len(paths)} PNG files to {out}"
-    save_grid(images, out, nrow=int(math.ceil(math.sqrt(n))), value_range=vrange)
-    return f"wrote a grid of {n} samples to {out}"
+            paths = save_images(images, out, vrange)
+            return None, f"wrote {len(paths)} PNG files to {out}" + step
+        save_grid(images, out, nrow=int(math.ceil(math.sqrt(n))), value_range=vrange)
+        return None, f"wrote a grid of {n} samples to {out}" + step
 
+    def evaluate(self, model: Model, run_dir: Path | None, *, log=print, n: int | None = None,
+                 inception_weights: str | None = None, **options) -> dict:
+        """The generator through its data set's metrics, beside the real-data floor (the run's
+        floor.json when it was measured the same way) and the better direction of each."""
+        import json
 
-def evaluate_image_run(run_dir: str, *, n: int | None = None, inception_weights: str | None = None,
-                       device="cpu", log=print) -> dict:
-    """`textgan eval-image`: the run's newest generator through its metrics, beside the real-data floor
-    and the better direction of each."""
-    import json
-
-    from textgan.checkpoint import find_checkpoint
-    from textgan.metrics.image_registry import IMAGE_METRICS
-
-    state, path = find_checkpoint(run_dir, None, map_location="cpu", warn=log)
-    if state.get("config", {}).get("kind") != "image":
-        raise ConfigError(f"{run_dir} is not an image run; use eval-lm for text runs")
-    generator, critic, cfg, meta = load_image_generator(state, path, device)
-    step = int(state["step"])
-    if n is not None:
-        if n <= 0:
-            raise ConfigError(f"-n must be positive, got {n}")
-        cfg.train.eval_samples = n
-    if inception_weights is not None:
-        cfg.data.inception_weights = inception_weights
-    if meta["scale"] == "toy":
-        evaluator = ToyEvaluator(cfg.data.dataset.lower(), cfg.train.eval_samples, cfg.train.seed, None)
-        floor_fn = evaluator.floor
-    else:
-        data = load_data(cfg, progress=False)
-        evaluator = ImageEvaluator(data, cfg, None, log, torch.device(device))
-        floor_fn = lambda: evaluator.floor(data.heldout)  # noqa: E731
-    values = evaluator(generator, step)
-    floor_path = Path(run_dir) / "floor.json"
-    try:
-        floor = json.loads(floor_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        self.refuse(options, (), "image runs")
+        cfg, meta, step = model.config, model.extra["image"], model.step
+        if n is not None:
+            if n <= 0:
+                raise ConfigError(f"-n must be positive, got {n}")
+            cfg.train.eval_samples = n
+        if inception_weights is not None:
+            cfg.data.inception_weights = inception_weights
+        if meta["scale"] == "toy":
+            evaluator = ToyEvaluator(cfg.data.dataset.lower(), cfg.train.eval_samples, cfg.train.seed, None)
+            floor_fn = evaluator.floor
+        else:
+            data = load_data(cfg, progress=False)
+            device = next(model.generator.parameters()).device
+            evaluator = ImageEvaluator(data, cfg, None, log, device)
+            floor_fn = lambda: evaluator.floor(data.heldout)  # noqa: E731
+        values = evaluator(model.generator, step)
         floor = {}
-    matches = getattr(evaluator, "floor_matches", lambda _: True)
-    if n is not None or any(k not in floor for k in values) or not matches(floor):
-        floor = floor_fn()       # asked for another count, or the floor is of another protocol
-    metrics = {}
-    for k, v in values.items():
-        info = IMAGE_METRICS.get(k)
-        metrics[k] = {"value": v, "floor": floor.get(k), "better": info.better if info else None}
-    return {"run": str(run_dir), "step": step, "dataset": cfg.data.dataset,
-            "samples": evaluator.n, "metrics": metrics}
+        if run_dir is not None:
+            try:
+                floor = json.loads((Path(run_dir) / "floor.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                floor = {}
+        matches = getattr(evaluator, "floor_matches", lambda _: True)
+        if n is not None or any(k not in floor for k in values) or not matches(floor):
+            floor = floor_fn()       # asked for another count, or the floor is of another protocol
+        metrics = {k: {"value": v, "floor": floor.get(k), "better": self.better(k)} for k, v in values.items()}
+        return {"run": str(run_dir if run_dir is not None else model.source), "step": step,
+                "dataset": cfg.data.dataset, "samples": evaluator.n, "metrics": metrics}
+
+    def format_evaluation(self, result: dict) -> str:
+        lines = [f"{result['run']} at step {result['step']} ({result['dataset']}, {result['samples']} samples)",
+                 f"{'metric':<22}{'value':>12}{'real floor':>14}  better"]
+        for k, m in result["metrics"].items():
+            floor = "" if m["floor"] is None else f"{m['floor']:.4f}"
+            better = "closer to real" if m["better"] == "closer" else (m["better"] or "")
+            lines.append(f"{k:<22}{m['value']:>12.4f}{floor:>14}  {better}")
+        if not result["metrics"]:
+            lines.append("(no metrics for this data set: see the log line above)")
+        return "\n".join(lines)
+
+    def better(self, metric: str) -> str | None:
+        from textgan.metrics import IMAGE_METRICS
+        info = IMAGE_METRICS.get(metric)
+        return info.better if info else None
+
+    def summary(self, run_dir: Path, step: int, record: dict | None) -> list[str]:
+        lines = super().summary(run_dir, step, record)
+        pictures = sorted((Path(run_dir) / "samples").glob("samples_*.png"))
+        if pictures:
+            lines.append(f"samples at step {step}: {pictures[-1]}")
+        return lines
 
 
-def format_image_eval(result: dict) -> str:
-    lines = [f"{result['run']} at step {result['step']} ({result['dataset']}, {result['samples']} samples)",
-             f"{'metric':<22}{'value':>12}{'real floor':>14}  better"]
-    for k, m in result["metrics"].items():
-        floor = "" if m["floor"] is None else f"{m['floor']:.4f}"
-        lines.append(f"{k:<22}{m['value']:>12.4f}{floor:>14}  {m['better'] or ''}")
-    if not result["metrics"]:
-        lines.append("(no metrics for this data set: see the log line above)")
-    return "\n".join(lines)
+def _seed(seed: int | None) -> int:
+    """A fixed seed, or a fresh one: image sampling always draws from a private stream."""
+    return int(torch.randint(1 << 30, ()).item()) if seed is None else seed
+
+
+IMAGES = register(Images())

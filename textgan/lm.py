@@ -4,8 +4,8 @@ A corpus (integer array + vocabulary) becomes an on-device batch sampler that
 emits one-hot [B, L, V] batches, held-out batches for the critic's held-out
 estimate, and an evaluation hook that generates 640 lines, measures their n-gram
 JS divergence against the corpus statistics (built once per run) and writes them
-to the run directory.  `LM` is the `Modality` that `train-lm` runs; `evaluate_lm`
-is `eval-lm`.
+to the run directory.  `LM` is the `Modality` behind `train-lm`, `sample` and `eval-lm --run` of text runs;
+`evaluate_lm` is `eval-lm`.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from torch import nn
 
 from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.metrics.ngrams import NgramReference
-from textgan.runs import Modality, RunParts, resolve_conv
-from textgan.sample import generate_ids
+from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
+from textgan.sample import generate
 
 
 def corpus_tensor(ids: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -31,6 +31,24 @@ def corpus_tensor(ids: np.ndarray, device: torch.device) -> torch.Tensor:
         # a memory-mapped cache is read-only; the tensor is only ever read
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(np.ascontiguousarray(ids)).to(device)
+
+
+def _argmax_ids(generator: nn.Module, z: torch.Tensor, _labels, _g) -> torch.Tensor:
+    return generator.logits(z).argmax(-1)
+
+
+def generate_ids(generator: nn.Module, n: int, *, batch_size: int = 64, seed: int | None = None) -> np.ndarray:
+    """[n, L] token ids, the argmax of the generator's softmax at each position (the paper);
+    `seed` draws the noise from a private generator (the global RNG is untouched)."""
+    ids = generate(generator, n, seed=seed, batch_size=batch_size, decode=_argmax_ids)
+    return (ids if n else torch.zeros(0, 0, dtype=torch.long)).numpy()
+
+
+def one_hot(ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """[..., L] ids -> [..., L, V] one-hot floats, by scatter on the device (F.one_hot checks the
+    id range: a host sync on CUDA)."""
+    ids = ids.long()
+    return torch.zeros(*ids.shape, vocab_size, device=ids.device).scatter_(-1, ids.unsqueeze(-1), 1.0)
 
 
 class TextBatches:
@@ -66,10 +84,7 @@ class TextBatches:
         return self.ids[rows].long()
 
     def next(self) -> torch.Tensor:
-        # One-hot by scatter on the device (F.one_hot checks the id range, a host sync on CUDA).
-        ids = self.next_ids()
-        out = torch.zeros(*ids.shape, self.vocab_size, device=ids.device)
-        return out.scatter_(-1, ids.unsqueeze(-1), 1.0)
+        return one_hot(self.next_ids(), self.vocab_size)
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "pos": self.pos, "seed": self.seed}
@@ -106,26 +121,16 @@ class TextEvaluator:
         return result
 
 
-class HeldoutBatches:
-    """Held-out lines as one-hot batches, made on demand (a [640, 32, 2048] one-hot is 168 MB)."""
-
-    def __init__(self, ids: torch.Tensor, batch_size: int, vocab_size: int):
-        self.ids, self.batch_size, self.vocab_size = ids, batch_size, vocab_size
-
-    def __len__(self) -> int:
-        return self.ids.shape[0]
-
-    def __iter__(self):
-        for start in range(0, self.ids.shape[0], self.batch_size):
-            ids = self.ids[start:start + self.batch_size].long()
-            yield torch.zeros(*ids.shape, self.vocab_size, device=ids.device).scatter_(
-                -1, ids.unsqueeze(-1), 1.0)
+def _heldout_batches(ids: torch.Tensor, batch_size: int, vocab_size: int) -> HeldoutBatches:
+    """Held-out lines as one-hot batches, made on demand."""
+    return HeldoutBatches(ids.shape[0], lambda: (one_hot(chunk, vocab_size) for chunk in ids.split(batch_size)))
 
 
 def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress: bool,
                  interactive: bool, log) -> RunParts:
     from textgan.data.corpus import load_corpus
     from textgan.models.text import build_text_models
+    from textgan.runs import resolve_conv
 
     corpus = load_corpus(cfg.data, cfg.model.seq_len, progress=progress, interactive=interactive)
     cfg.model.vocab_size = len(corpus.vocab)
@@ -143,8 +148,8 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
         if not resume:
             files["floor.json"] = _real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, log)
         if cfg.train.heldout_samples:
-            rows = corpus.heldout[:cfg.train.heldout_samples]
-            heldout = HeldoutBatches(corpus_tensor(rows, device), cfg.train.batch_size, len(corpus.vocab))
+            heldout = _heldout_batches(corpus_tensor(corpus.heldout[:cfg.train.heldout_samples], device),
+                                       cfg.train.batch_size, len(corpus.vocab))
 
     def check_resume(state: dict) -> None:
         if state.get("vocab") != vocab_dict:
@@ -155,20 +160,6 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
     return RunParts(generator, critic, sampler, evaluator=evaluator, heldout=heldout,
                     extra_state={"vocab": vocab_dict}, files=files,
                     check_resume=check_resume)
-
-
-def _validate(cfg) -> None:
-    from textgan.config import validate_config
-    validate_config(cfg)
-
-
-def _config_from_dict(d: dict):
-    from textgan.config import RunConfig
-    return RunConfig.from_dict(d)
-
-
-LM = Modality(kind="lm", config_from_dict=_config_from_dict, validate=_validate,
-              run_tag=lambda cfg: cfg.data.corpus, build=build_lm_run)
 
 
 def _line_checks(cfg) -> dict:
@@ -201,23 +192,26 @@ def _vocab_difference(old: dict | None, new: dict) -> str:
     return "its settings differ"
 
 
-def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str, heldout: str | None,
-                seq_len: int | None, max_lines: int, data_dir: str | None, download: bool, seed: int,
-                interactive: bool = False, log=print) -> dict:
-    """eval-lm: samples from a file (read exactly as the paper's evaluation) or generated from a run,
-    measured against a corpus's raw lines."""
+def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None = None, n: int = 640,
+                corpus: str, heldout: str | None = None, seq_len: int | None = None,
+                max_lines: int = 10_000_000, data_dir: str | None = None, download: bool = False,
+                seed: int = 0, interactive: bool = False, log=print) -> dict:
+    """eval-lm: samples from a file (read exactly as the paper's evaluation) or a list of lines, or
+    generated from a loaded text model, measured against a corpus's raw lines."""
     from textgan.config import DataConfig
     from textgan.data.corpus import corpus_lines
     from textgan.data.text_io import read_lines
     from textgan.evaluate import evaluate_text
-    from textgan.sample import load_generator, sample_lines
 
-    if (samples is None) == (run_dir is None):
+    if (samples is None) == (model is None):
         raise ConfigError("give exactly one of --samples FILE or --run DIR")
     if (seq_len is not None and seq_len <= 0) or max_lines <= 0 or n <= 0:
         raise ConfigError("--seq-len, --max-lines and -n must be positive")
-    if samples is not None:
-        from textgan.errors import CorpusError
+    if isinstance(samples, (list, tuple)):
+        sample_text = [str(line) for line in samples]
+        if not sample_text:
+            raise CorpusError("no samples to evaluate")
+    elif samples is not None:
         try:
             sample_text = read_lines(samples, max_lines=max_lines)
         except FileNotFoundError:
@@ -227,10 +221,9 @@ def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str
         if not sample_text:
             raise CorpusError(f"samples file {samples} is empty")
     else:
-        generator, vocab, run_cfg, step = load_generator(run_dir, None, "cpu", warn=log)
-        sample_text = sample_lines(generator, vocab, n, seed=seed)
-        log(f"generated {n} lines from {run_dir} at step {step}")
-        seq_len = seq_len or run_cfg.model.seq_len     # judge the run at the length it was trained for
+        sample_text = TEXT.sample(model, n, seed=seed)
+        log(f"generated {n} lines from {model.source} at step {model.step}")
+        seq_len = seq_len or model.config.model.seq_len     # judge the run at the length it was trained for
     seq_len = seq_len or 32
     data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
     lines = corpus_lines(data, progress=False, interactive=interactive)
@@ -249,3 +242,88 @@ def evaluate_lm(*, samples: str | None, run_dir: str | None, n: int, corpus: str
         checks["grammar"] = (lambda lines: acceptance_rate(lines, seq_len), "higher")
     return evaluate_text(sample_text, lines, seq_len=seq_len, heldout_lines=held or None, seed=seed,
                          heldout_in_corpus=inside, line_checks=checks)
+
+
+class Text(Modality):
+    """Character (or word, BPE) sequences: the paper's language model."""
+    kind = "lm"
+    data_field = "corpus"
+    train_command = "train-lm"
+    eval_command = "eval-lm"
+    headline = "js4"
+    summary_keys = ("js1", "js2", "js3", "js4")
+
+    def config_from_dict(self, d: dict):
+        from textgan.config import RunConfig
+        return RunConfig.from_dict(d)
+
+    def make_config(self, data: str, preset: str = "paper", **options):
+        from textgan.config import make_config
+        return make_config(preset, corpus=data, **options)
+
+    def run_tag(self, cfg) -> str:
+        return cfg.data.corpus
+
+    def build(self, cfg, device, out, *, resume, progress, interactive, log) -> RunParts:
+        return build_lm_run(cfg, device, out, resume=resume, progress=progress,
+                            interactive=interactive, log=log)
+
+    def load(self, state: dict, path: Path, device: torch.device) -> Model:
+        from textgan.config import RunConfig
+        from textgan.data.vocab import Vocab
+        from textgan.models.text import build_text_models
+        from textgan.runs import resolve_conv
+        try:
+            cfg = RunConfig.from_dict(state["config"])
+            vocab = Vocab.from_dict(state["vocab"])
+            generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
+            generator.load_state_dict(sampling_weights(state))
+            critic.load_state_dict(state["critic"])
+        except (KeyError, TypeError, RuntimeError) as e:
+            raise CheckpointError(f"checkpoint {path} does not hold a usable text generator ({e})") from None
+        return Model(self, generator.to(device), cfg, int(state["step"]), critic=critic.to(device),
+                     extra={"vocab": vocab}, source=Path(path))
+
+    def sample(self, model: Model, n: int, *, seed: int | None = None, **options) -> list[str]:
+        self.refuse(options, (), "text runs")
+        return model.extra["vocab"].decode(generate_ids(model.generator, n, seed=seed))
+
+    def write_samples(self, model: Model, n: int, out: str | None, *, seed: int | None = None,
+                      **options) -> tuple[str | None, str | None]:
+        lines = self.sample(model, n, seed=seed, **options)
+        text = "".join(line + "\n" for line in lines)
+        if not out:
+            return text, None
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot write {out}: {e.strerror or e}") from None
+        return None, f"wrote {len(lines)} lines from step {model.step} to {out}"
+
+    def evaluate(self, model: Model, run_dir: Path | None, *, log=print, corpus: str | None = None,
+                 **options) -> dict:
+        """eval-lm's table for n lines generated from the model, against `corpus` (default: the
+        corpus the run was trained on)."""
+        return evaluate_lm(model=model, corpus=corpus or model.config.data.corpus, log=log, **options)
+
+    def format_evaluation(self, result: dict) -> str:
+        from textgan.evaluate import format_report
+        return format_report(result)
+
+    def better(self, metric: str) -> str | None:
+        from textgan.metrics import METRICS
+        if metric == "grammar":
+            return "higher"
+        info = METRICS.get(metric)
+        return info.better if info else None
+
+    def summary(self, run_dir: Path, step: int, record: dict | None) -> list[str]:
+        lines = super().summary(run_dir, step, record)
+        samples = sorted((Path(run_dir) / "samples").glob("samples_*.txt"))
+        if samples:
+            lines.append(f"samples at step {step} ({samples[-1]}):")
+            lines += [f"  {line}" for line in samples[-1].read_text(encoding="utf-8").splitlines()[:8]]
+        return lines
+
+
+TEXT = register(Text())

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from textgan.errors import ConfigError
+from textgan.errors import ConfigError, TextganError
 
 PANEL_PX = (400, 320)        # width, height of one panel in pixels
 _DPI = 100
@@ -314,20 +314,16 @@ def _plot_group(path: Path, title: str, keys: list[str], unit: str, runs: list[R
 
 # --------------------------------------------------------------------- html
 
-_BETTER_IMAGE = None
-
-
-def _better(key: str) -> str:
-    global _BETTER_IMAGE
-    if _BETTER_IMAGE is None:
-        from textgan.metrics.image_registry import IMAGE_METRICS
-        _BETTER_IMAGE = {k: m.better for k, m in IMAGE_METRICS.items()}
-    if key in _BETTER_IMAGE:
-        return _BETTER_IMAGE[key]
-    if re.fullmatch(r"js\d+", key):
-        return "lower"
-    if key == "grammar":
-        return "higher"
+def _better(key: str, kinds: Iterable[str]) -> str:
+    """The better direction of a metric, as the runs' modalities describe it."""
+    from textgan import modality
+    for kind in kinds:
+        try:
+            better = modality.get(kind).better(key)
+        except TextganError:
+            continue
+        if better:
+            return better
     return ""
 
 
@@ -368,6 +364,7 @@ def _html(runs: list[Run], differing: list[str], plots: list[tuple[str, str, str
 
     # final figures beside the floor
     keys = [k for _, _, ks, _ in _group_keys(runs) for k in ks]
+    kinds = list(dict.fromkeys(r.kind for r in runs))
     out.append("<h2>Final values</h2><table><tr><th class=k>metric</th><th>better</th>")
     for i, r in enumerate(runs):
         out.append(f"<th>{e(r.label)}</th>")
@@ -375,7 +372,7 @@ def _html(runs: list[Run], differing: list[str], plots: list[tuple[str, str, str
             out.append(f"<th>real-data floor ({i + 1})</th>")
     out.append("</tr>")
     for k in keys:
-        out.append(f"<tr><td class=k>{e(k)}</td><td>{e(_better(k))}</td>")
+        out.append(f"<tr><td class=k>{e(k)}</td><td>{e(_better(k, kinds))}</td>")
         for r in runs:
             f = r.final(k)
             out.append(f"<td title='step {f[0]}'>{_num(f[1])}</td>" if f else "<td></td>")

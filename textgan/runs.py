@@ -8,10 +8,12 @@ RUN_DIR/
   checkpoints/       ckpt-<step>.pt: networks, optimisers, step, RNG states, config, and the
                      modality's own extra state (e.g. the vocabulary)
 
-A modality (`textgan/lm.py` for text, `textgan/image.py` for images) supplies a `Modality`: how to
-validate its config and how to build a run's parts (generator, critic, real-batch sampler,
-evaluator that also writes samples, held-out batches, extra checkpoint state).  Everything
-else, including cleaning up after a run that fails before its first checkpoint, lives here.
+A modality (`textgan/modality.py`; `textgan/lm.py` for text, `textgan/image.py` for images) builds
+a run's parts (generator, critic, real-batch sampler, evaluator that also writes samples, held-out
+batches, the real-data floor, extra checkpoint state).  Everything else lives here: the process-wide
+settings a run wants (`textgan/runtime.py`: allocator, channels_last, TF32, Ctrl-C/SIGTERM handling,
+none of which the Trainer does by itself) and cleaning up after a run that fails before its first
+checkpoint.
 
 Under torchrun every process runs `train_run`; rank 0 alone prepares, writes and cleans the run
 directory, reads what a resume needs and hands it to the others (textgan/distributed.py).
@@ -28,38 +30,17 @@ from typing import Any, Callable, Iterable
 
 import torch
 
+from textgan import distributed, runtime
 from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_latest
-from textgan import distributed
 from textgan.config import RunConfig
 from textgan.distributed import World
 from textgan.errors import ConfigError
-from textgan.train import Trainer, TrainerHooks
+from textgan.modality import Modality
+from textgan.train import Callback, Trainer, TrainerHooks
 
 # Settings that may change when a run is resumed; everything else must match.
 RESUMABLE = {"iters", "eval_every", "checkpoint_every", "keep_checkpoints", "device", "on_nonfinite",
              "compile", "conv", "data_dir", "download", "inception_weights"}
-
-
-@dataclass
-class RunParts:
-    """What a modality builds for one run."""
-    generator: torch.nn.Module
-    critic: torch.nn.Module
-    sampler: Any                                   # next() / state_dict() / load_state_dict()
-    evaluator: Callable | None = None              # (generator, step) -> dict; writes samples
-    heldout: Iterable[torch.Tensor] | None = None  # fixed held-out batches (critic input form)
-    extra_state: dict = field(default_factory=dict)      # saved in every checkpoint
-    files: dict[str, dict] = field(default_factory=dict)  # JSON files written beside config.json
-    check_resume: Callable[[dict], None] | None = None   # refuse a checkpoint that does not fit
-
-
-@dataclass(frozen=True)
-class Modality:
-    kind: str                                      # "lm" | "image", recorded in config.json
-    config_from_dict: Callable[[dict], Any]
-    validate: Callable[[Any], None]
-    run_tag: Callable[[Any], str]                  # default run directory name
-    build: Callable[..., RunParts]                 # (cfg, device, out, *, resume, progress, interactive, log)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -162,15 +143,16 @@ def read_run_config(out: Path, modality: Modality):
         raise ConfigError(f"cannot read {path}: {e}") from None
     kind = d.get("kind", "lm")
     if kind != modality.kind:
-        raise ConfigError(f"{out} is a {kind} run; resume it with train-{kind}")
+        from textgan.modality import get
+        raise ConfigError(f"{out} is a {kind} run; resume it with {get(kind).train_command}")
     return modality.config_from_dict(d)
 
 
 def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool = False,
               overrides: dict | None = None, progress: bool = True, interactive: bool = False,
-              log=print) -> dict:
-    """Train (or resume) a run of any modality; returns a summary for the CLI.  Under torchrun
-    (RANK, WORLD_SIZE, ... set) this process is one rank of a data-parallel run."""
+              log=print, callbacks: Iterable[Callback] = ()) -> dict:
+    """Train (or resume) a run of any modality; returns a summary (run_dir, step, last record, rank).
+    Under torchrun (RANK, WORLD_SIZE, ... set) this process is one rank of a data-parallel run."""
     world = distributed.world_from_env()
     if not resume and cfg is not None:
         modality.validate(cfg)                   # cheap errors before connecting
@@ -178,7 +160,7 @@ def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool =
     distributed.connect(world)
     try:
         return _run(modality, cfg, out, world, resume=resume, overrides=overrides, progress=progress,
-                    interactive=interactive, log=log)
+                    interactive=interactive, log=log, callbacks=callbacks)
     except RuntimeError as e:
         if world.distributed and distributed.is_comm_failure(e):
             raise distributed.comm_failure(world, e) from None
@@ -188,7 +170,7 @@ def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool =
 
 
 def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides: dict | None,
-         progress: bool, interactive: bool, log) -> dict:
+         progress: bool, interactive: bool, log, callbacks) -> dict:
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR")
@@ -206,7 +188,7 @@ def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides:
     created = None if resume else world.from_main(lambda: prepare_run_dir(out, resume=False))
     try:
         return _train(modality, cfg, out, device, world, resume=resume, progress=progress,
-                      interactive=interactive, log=log)
+                      interactive=interactive, log=log, callbacks=callbacks)
     except BaseException:
         if not resume and world.is_main:
             _clean_failed_run(out, created)
@@ -214,7 +196,7 @@ def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides:
 
 
 def _train(modality: Modality, cfg, out: Path, device: torch.device, world: World, *, resume: bool,
-           progress: bool, interactive: bool, log) -> dict:
+           progress: bool, interactive: bool, log, callbacks) -> dict:
     if not world.is_main:            # rank 0 speaks for the run
         log, progress, interactive = (lambda message: None), False, False
     elif world.distributed:
@@ -227,33 +209,28 @@ def _train(modality: Modality, cfg, out: Path, device: torch.device, world: Worl
     parts = world.main_first(lambda: modality.build(cfg, device, out, resume=resume, progress=progress,
                                                     interactive=interactive, log=log))
     hooks = TrainerHooks(extra_state={"config": cfg.to_dict(), **parts.extra_state},
-                         log=log, progress=progress)
-    trainer = Trainer(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
-                      evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout, world=world)
-    if resume:
-        # rank 0 reads the checkpoint and hands it to the others (no shared filesystem needed)
-        where = "cpu" if world.distributed else device
-        state, path = world.from_main(lambda: load_latest(out / CHECKPOINT_DIR, where, warn=log))
-        if parts.check_resume is not None:
-            parts.check_resume(state)
-        trainer.load_state_dict(state)
-        log(f"resuming {out} from {path.name} (step {trainer.step} of {cfg.train.iters})")
-    if world.is_main:
-        write_json(out / "config.json", cfg.to_dict())
-        for name, content in parts.files.items():
-            write_json(out / name, content)
-    record = trainer.fit()
+                         log=log, progress=progress, headline=modality.headline_for(cfg))
+    with runtime.training_environment(device, parts.generator, parts.critic):
+        trainer = Trainer(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
+                          evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout, world=world,
+                          callbacks=callbacks)
+        if resume:
+            # rank 0 reads the checkpoint (to the CPU, whatever the device: the RNG states must be CPU
+            # tensors, and load_state_dict copies the weights to the networks' device) and hands it
+            # to the others (no shared filesystem needed)
+            state, path = world.from_main(lambda: load_latest(out / CHECKPOINT_DIR, "cpu", warn=log))
+            if parts.check_resume is not None:
+                parts.check_resume(state)
+            trainer.load_state_dict(state)
+            log(f"resuming {out} from {path.name} (step {trainer.step} of {cfg.train.iters})")
+        if world.is_main:
+            write_json(out / "config.json", cfg.to_dict())
+            for name, content in parts.files.items():
+                write_json(out / name, content)
+        with runtime.stop_on_signals(trainer.request_stop):
+            record = trainer.fit()
     world.agree_max(0)               # every rank leaves together, after rank 0's last writes
     return {"run_dir": str(out), "step": trainer.step, "last": record, "rank": world.rank}
-
-
-def train_lm(cfg: RunConfig | None, out: str | Path | None, *, resume: bool = False,
-             overrides: dict | None = None, progress: bool = True, interactive: bool = False,
-             log=print) -> dict:
-    """Train (or resume) a language-model run."""
-    from textgan.lm import LM
-    return train_run(LM, cfg, out, resume=resume, overrides=overrides, progress=progress,
-                     interactive=interactive, log=log)
 
 
 def write_json(path: Path, obj: dict) -> None:

@@ -1,12 +1,14 @@
 """The adversarial loop: `critic_iters` critic steps, then one generator step.
 
-It knows no modality: it is handed a generator, a critic, a sampler of real
-batches (already on the device, in the critic's input form) and an optional
-evaluation hook.  It owns the optimisers, the schedule, logging, numerical
-checks, signals and checkpoints.
+It knows no modality: it is handed a generator, a critic, a sampler of real batches (already on
+the device, in the critic's input form) and optionally an evaluation hook, held-out batches, its
+own optimisers and callbacks.  It owns the schedule, logging, numerical checks and checkpoints,
+and changes nothing process-wide: backend flags, the allocator and signal handlers are the run
+lifecycle's business (`textgan/runtime.py`, `textgan/runs.py`); a caller that wants Ctrl-C to stop
+the loop cleanly calls `request_stop(signum)` from its own handler.
 
-The hot loop does no host work: losses and statistics stay on the device and
-are read (one synchronisation) only at logging steps.
+The hot loop does no host work: losses and statistics stay on the device and are read (one
+synchronisation) only at logging steps.
 
 Under torchrun it is one rank of a data-parallel run (`world`, see textgan/distributed.py): it
 draws the global batch's randomness and keeps its own rows, trains through DDP wrappers, and only
@@ -15,16 +17,12 @@ rank 0 evaluates and writes.
 from __future__ import annotations
 
 import contextlib
-import copy
-import ctypes
-import ctypes.util
 import json
-import math
 import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 import torch
 from torch import nn
@@ -37,10 +35,12 @@ from textgan.distributed import SINGLE, World
 from textgan.errors import NonFiniteError
 from textgan.losses import (auxiliary_class_loss, objective_critic_loss, objective_generator_loss,
                             uses_penalty, wasserstein_estimate)
+from textgan.optim import WeightAverage, make_optimizer, set_learning_rates
 from textgan.penalty import penalty_and_norms
+from textgan.progress import progress
+from textgan.stats import STATS, StepStats, check_finite
 
-# Quantities watched for non-finite values, in the order of the on-device stats vector.
-STATS = ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm")
+__all__ = ["Trainer", "TrainerHooks", "Callback", "RealSampler", "make_optimizer", "WeightAverage"]
 
 
 class RealSampler(Protocol):
@@ -49,20 +49,20 @@ class RealSampler(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
+class Callback:
+    """Hooks into `Trainer.fit` (rank 0 only); override what you need."""
+
+    def on_log(self, trainer: "Trainer", record: dict) -> None:
+        """After each logged step, with the record written to metrics.jsonl."""
+
+    def on_checkpoint(self, trainer: "Trainer", path: Path) -> None:
+        """After each checkpoint is written."""
+
+    def on_fit_end(self, trainer: "Trainer", record: dict | None) -> None:
+        """When `fit` returns (also after a stop by signal)."""
+
+
 Evaluator = Callable[[nn.Module, int], dict]
-
-
-def make_optimizer(params, cfg: TrainConfig, device: torch.device, lr: float | None = None):
-    """Adam (the paper) or RMSProp (the weight-clipping baseline).
-
-    RMSProp is PyTorch's with TensorFlow's decay 0.9 (`alpha`) and eps 1e-10; unlike TF1's it starts its
-    squared average at 0 rather than 1 and adds eps outside the root, so its first steps are larger."""
-    lr = cfg.lr if lr is None else lr
-    # The fused kernel is one launch per step on CUDA; foreach is the fast path on CPU.
-    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
-    if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-10, **fast)
-    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), **fast)
 
 
 def _wide(x: torch.Tensor) -> torch.Tensor:
@@ -80,37 +80,6 @@ def _autocast_factory(precision: str, device: torch.device) -> Callable[[], cont
     return contextlib.nullcontext
 
 
-class WeightAverage:
-    """An exponential moving average of a network's weights (`--ema`): after update number t
-    (0, 1, ...), avg <- avg + (1 - d) * (weights - avg) with d = min(decay, (1 + t) / (10 + t)), the
-    warm-up of TensorFlow's ExponentialMovingAverage, so that a short run's average is not its
-    initial weights; buffers (e.g. batch-norm statistics) are copied.  Samples from an averaged GAN
-    generator are better than from its last, oscillating weights (Yazici et al. 2019); training
-    never reads the average."""
-
-    def __init__(self, net: nn.Module, decay: float):
-        self.decay = decay
-        self.net = copy.deepcopy(net).requires_grad_(False)
-        self._source = net
-        # once, not per update: loading a state copies into these same tensors
-        self._params = (list(self.net.parameters()), list(net.parameters()))
-        self._buffers = list(zip(self.net.buffers(), net.buffers()))
-
-    def decay_at(self, t: int) -> float:
-        return min(self.decay, (1 + t) / (10 + t))
-
-    @torch.no_grad()
-    def update(self, t: int) -> None:
-        torch._foreach_lerp_(*self._params, 1.0 - self.decay_at(t))
-        for mine, theirs in self._buffers:
-            mine.copy_(theirs)
-
-    @torch.no_grad()
-    def reset(self) -> None:
-        """Start again from the network's current weights."""
-        self.net.load_state_dict(self._source.state_dict())
-
-
 def _maybe_compile(generator: nn.Module, critic: nn.Module, compile_: bool,
                    device: torch.device) -> tuple[nn.Module, nn.Module]:
     """torch.compile'd forwards of both networks on CUDA when asked; the plain modules otherwise.
@@ -123,28 +92,8 @@ def _maybe_compile(generator: nn.Module, critic: nn.Module, compile_: bool,
     return torch.compile(generator), torch.compile(critic)
 
 
-def _keep_freed_memory() -> None:
-    """CPU: keep freed tensor memory in the process.  glibc returns every freed block above its mmap
-    threshold (128 KB, growing) to the kernel, so the next activation of that size page-faults zeroed
-    pages back in; raising the threshold to its 32 MB maximum and not trimming the heap (what
-    jemalloc/tcmalloc do) gave 3-4% per training step at DIM 128.  A no-op without glibc."""
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    except (OSError, AttributeError, TypeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3          # <malloc.h>
-    mallopt(m_mmap_threshold, 32 << 20)
-    mallopt(m_trim_threshold, 1 << 30)
-
-
-def _channels_last(*nets: nn.Module) -> None:
-    """CPU: the networks' 2-D convolution weights (their 4-D parameters) in channels_last (NHWC)
-    memory, so oneDNN's convolutions run on NHWC activations instead of converting around every
-    call.  The same values, the same maths; one thread, float32, per critic + generator step it was
-    about 5% faster for the MNIST networks, 16% for the CIFAR-10 ResNet and 11% for the 64x64 ResNet.
-    Networks without 4-D parameters (text, toy) are left as they are."""
-    for net in nets:
-        net.to(memory_format=torch.channels_last)
+def _has_batch_norm(net: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
 
 
 @dataclass
@@ -153,6 +102,7 @@ class TrainerHooks:
     extra_state: dict = field(default_factory=dict)   # e.g. config and vocabulary
     log: Callable[[str], None] = print
     progress: bool = True
+    headline: str | None = None      # the metric the progress bar shows beside w (e.g. "js4")
 
 
 class Trainer:
@@ -163,12 +113,15 @@ class Trainer:
     `D(x, with_logits=True)` returns (scores, class logits); a plain `D(x)` (the penalty's call)
     returns scores only.  `heldout` is a fixed set of real examples that training never sees, as a
     re-iterable of batches in the critic's input form: each log records the critic's Wasserstein
-    estimate on it (`wasserstein_heldout`), beside the training batches' `wasserstein`."""
+    estimate on it (`wasserstein_heldout`), beside the training batches' `wasserstein`.
+    `optimizers`: (generator's, critic's) instead of the ones `cfg` describes."""
 
     def __init__(self, generator: nn.Module, critic: nn.Module, sampler: RealSampler,
                  cfg: TrainConfig, device: torch.device, run_dir: str | Path | None = None,
                  evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None,
-                 heldout: Iterable[torch.Tensor] | None = None, world: World = SINGLE):
+                 heldout: Iterable[torch.Tensor] | None = None, world: World = SINGLE,
+                 optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
+                 callbacks: Iterable[Callback] = ()):
         self.world = world
         world.check_batches(cfg)
         self.G, self.D, self.cfg = generator, critic, cfg
@@ -182,31 +135,29 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.evaluator = evaluator
         self.hooks = hooks or TrainerHooks()
+        self.callbacks = list(callbacks)
         self._autocast = _autocast_factory(cfg.precision, device)
-        if device.type == "cuda":
-            # TF32 tensor cores for float32 matrix products and convolutions (10-bit mantissa inputs,
-            # float32 accumulation): the usual GPU setting, several times the plain float32 rate.
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
-            torch.backends.cudnn.benchmark = True
-        elif device.type == "cpu":
-            _keep_freed_memory()
-            _channels_last(generator, critic)       # before DDP wraps them
         # What the hot loop calls: the networks themselves, or their compiled forms (CUDA only; not
         # combined with DDP, untested here).  _G_step/_D_step are what each network's own update
         # calls: DDP wrappers under torchrun, which all-reduce the gradients; the same objects else.
         self._G, self._D = _maybe_compile(generator, critic, cfg.compile and not world.distributed, device)
         self._G_step, self._D_step = world.wrap(self._G, device), world.wrap(self._D, device)
-        self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
+        if optimizers is not None:
+            self.opt_g, self.opt_d = optimizers
+        else:
+            self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
+            self.opt_d = make_optimizer(self.D.parameters(), cfg, device, lr=cfg.critic_lr or cfg.lr)
         self.average = WeightAverage(generator, cfg.ema) if cfg.ema else None
-        self.opt_d = make_optimizer(self.D.parameters(), cfg, device, lr=cfg.critic_lr or cfg.lr)
+        # Batch norm normalises over the batch it is given: such a generator makes each critic
+        # step's fakes in a call of its own, as the paper's code does.
+        self._fakes_per_step = _has_batch_norm(generator)
         self.step = 0                       # generator iterations done
         self.elapsed = 0.0                  # training seconds before this process (resume)
         self.z_dim = generator.z_dim
         self._signalled = 0                 # the signal this process received (0: none)
         self._stop_signal: str | None = None   # the signal every rank agreed to stop on
         self._start: float | None = None
-        self._reset_stats()
+        self.stats = StepStats(device, self.penalised)
 
     # ------------------------------------------------------------ one iteration
     def _noise(self, k: int, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -225,16 +176,26 @@ class Trainer:
             return None
         return torch.randint(self.n_classes, (n,), device=self.device)
 
-    def _fakes(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """n batches of generated samples [n, B, ...] (and their labels [n, B]) from one call, no graph.
+    @torch.no_grad()
+    def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        with self._autocast():
+            return _wide(self._G(z) if labels is None else self._G(z, labels))
 
-        The generator does not change during the critic steps, so one call for all of them gives the
-        same samples as one call per step, with fewer and larger matrix products."""
+    def _fakes(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n batches of generated samples [n, B, ...] (and their labels [n, B]), no graph.
+
+        The noise of all n batches is drawn at once.  The generator does not change during the
+        critic steps, so for a generator without batch norm one call for all of them gives the same
+        samples as one call per step, with fewer and larger matrix products; a batch-norm generator
+        is called once per batch, so that it normalises over the paper's batch."""
         z, labels = self._noise(n, self.cfg.batch_size)
         batch = z.shape[0] // n
-        with torch.no_grad(), self._autocast():
-            fake = self._G(z) if labels is None else self._G(z, labels)
-        fake = _wide(fake).view(n, batch, *fake.shape[1:])
+        if self._fakes_per_step:
+            label_chunks = [None] * n if labels is None else labels.split(batch)
+            fake = torch.stack([self._generate(zi, li) for zi, li in zip(z.split(batch), label_chunks)])
+        else:
+            fake = self._generate(z, labels)
+            fake = fake.view(n, batch, *fake.shape[1:])
         return fake, None if labels is None else labels.view(n, batch)
 
     def _real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -278,10 +239,7 @@ class Trainer:
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-self.cfg.clip_value, self.cfg.clip_value)
-        with torch.no_grad():
-            self._critic_sums += torch.stack([loss.detach(), wasserstein_estimate(d_real, d_fake).detach(),
-                                              gp.detach(), norms.mean()])
-            self._critic_count += 1
+        self.stats.add_critic(loss, wasserstein_estimate(d_real, d_fake), gp, norms.mean())
 
     def _alpha(self, batch: int, dtype: torch.dtype) -> torch.Tensor:
         """The penalty's per-sample mixing weights for this rank's `batch` rows of the global batch."""
@@ -308,22 +266,10 @@ class Trainer:
         if self.average is not None:
             self.average.update(self.step)
         self.D.requires_grad_(True)
-        with torch.no_grad():
-            self._gen_sum += loss.detach()
-            self._gen_count += 1
-
-    def _set_learning_rates(self) -> None:
-        """Linear decay to 0 over the run (the CIFAR-10 ResNet's schedule): a function of the step
-        alone, so resume needs no scheduler state."""
-        if self.cfg.lr_decay != "linear":
-            return
-        factor = max(0.0, 1.0 - self.step / self.cfg.iters)
-        for opt, base in ((self.opt_g, self.cfg.lr), (self.opt_d, self.cfg.critic_lr or self.cfg.lr)):
-            for group in opt.param_groups:
-                group["lr"] = base * factor
+        self.stats.add_generator(loss)
 
     def iteration(self) -> None:
-        self._set_learning_rates()
+        set_learning_rates(self.step, self.cfg, self.opt_g, self.opt_d)
         fakes, _ = self._fakes(self.cfg.critic_iters)
         for i in range(self.cfg.critic_iters):
             self.critic_step(fakes[i])
@@ -355,32 +301,12 @@ class Trainer:
             fake_sum += float(self.D(fake.float()).float().sum())
         return (real_sum - fake_sum) / count if count else float("nan")
 
-    # ------------------------------------------------------------ statistics
-    def _reset_stats(self) -> None:
-        self._critic_sums = torch.zeros(4, device=self.device)
-        self._critic_count = 0
-        self._gen_sum = torch.zeros((), device=self.device)
-        self._gen_count = 0
-
     def read_stats(self) -> dict:
         """Means since the last read (one host synchronisation), averaged over ranks."""
-        means = torch.cat([self._critic_sums / max(self._critic_count, 1),
-                           self._gen_sum.reshape(1) / max(self._gen_count, 1)])
-        *c, g = self.world.mean(means).tolist()
-        self._reset_stats()
-        # objectives without a penalty do not compute the input gradient: nothing to report
-        penalty, norm = (c[2], c[3]) if self.penalised else (None, None)
-        return {"critic_loss": c[0], "generator_loss": g, "wasserstein": c[1],
-                "penalty": penalty, "grad_norm": norm}
+        return self.stats.read(self.world)
 
     def _check_finite(self, stats: dict) -> None:
-        bad = [k for k in STATS if stats.get(k) is not None and not math.isfinite(stats[k])]
-        for name, net in (("generator", self.G), ("critic", self.D)):
-            if not all(torch.isfinite(p).all() for p in net.parameters()):
-                bad.append(f"{name} parameters")
-        if bad:
-            raise NonFiniteError(
-                f"non-finite {', '.join(bad)} in the iterations up to step {self.step}")
+        check_finite(stats, self.step, generator=self.G, critic=self.D)
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict:
@@ -399,6 +325,8 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Resume from a checkpoint (read to the CPU: load_state_dict copies to each tensor's device,
+        and the RNG states must be CPU tensors)."""
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["critic"])
         if self.average is not None:
@@ -426,20 +354,22 @@ class Trainer:
         directory = self.run_dir / CHECKPOINT_DIR
         path = save_checkpoint(state, directory / checkpoint_name(self.step))
         prune_checkpoints(directory, self.cfg.keep_checkpoints)
+        self._notify("on_checkpoint", path)
         return path
 
     def rollback(self) -> int:
         """Return to the newest good checkpoint (after a non-finite step)."""
-        where = "cpu" if self.world.distributed else self.device
         state, _ = self.world.from_main(
-            lambda: load_latest(self.run_dir / CHECKPOINT_DIR, where, warn=self.hooks.log))
+            lambda: load_latest(self.run_dir / CHECKPOINT_DIR, "cpu", warn=self.hooks.log))
         self.load_state_dict(state)
-        self._reset_stats()
+        self.stats.reset()
         return self.step
 
     # ------------------------------------------------------------ the loop
-    def _handle_signal(self, signum, _frame) -> None:
-        self._signalled = signum
+    def request_stop(self, signum: int = signal.SIGINT) -> None:
+        """Stop after the current iteration (and save a checkpoint); safe to call from a signal
+        handler."""
+        self._signalled = int(signum)
 
     def _agree_on_stop(self) -> None:
         """Stop when any rank was signalled (every iteration: one integer all-reduced under torchrun)."""
@@ -447,13 +377,17 @@ class Trainer:
         if signum:
             self._stop_signal = signal.Signals(signum).name
 
+    def _notify(self, event: str, payload: Any) -> None:
+        if self.world.is_main:
+            for callback in self.callbacks:
+                getattr(callback, event)(self, payload)
+
     def fit(self) -> dict | None:
         """Train up to `cfg.iters` generator iterations; returns the last logged record."""
         cfg = self.cfg
         log_every = cfg.eval_every if cfg.eval_every > 0 else cfg.iters
         ckpt_every = cfg.checkpoint_every or log_every
-        previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        bar = _progress(self.step, cfg.iters, self.hooks.progress)
+        bar = progress(cfg.iters, self.step, enabled=self.hooks.progress)
         record = None
         rollbacks = 0
         self._start = time.perf_counter()
@@ -462,7 +396,6 @@ class Trainer:
             while self.step < cfg.iters and self._stop_signal is None:
                 self.iteration()
                 self._agree_on_stop()
-                bar.update(1)
                 last = self.step == cfg.iters
                 log_now = self.step % log_every == 0 or last
                 ckpt_now = self.step % ckpt_every == 0 or last
@@ -481,8 +414,8 @@ class Trainer:
                                        f"(rollback {rollbacks} of at most 3)")
                         continue
                 if log_now:
-                    bar.set_postfix(w=f"{record['wasserstein']:.3f}",
-                                    js4=f"{record.get('js4', float('nan')):.3f}", refresh=False)
+                    bar.set_postfix(refresh=False, **self._postfix(record))
+                bar.update(1)
                 if ckpt_now:
                     saved, saved_step = self.save(), self.step
             if self._stop_signal is not None:
@@ -492,9 +425,15 @@ class Trainer:
                                f"checkpoint {path}; continue with --resume")
         finally:
             bar.close()
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        self._notify("on_fit_end", record)
         return record
+
+    def _postfix(self, record: dict) -> dict:
+        shown = {"w": f"{record['wasserstein']:.3f}"}
+        key = self.hooks.headline
+        if key and isinstance(record.get(key), (int, float)):
+            shown[key] = f"{record[key]:.3f}"
+        return shown
 
     def _since_start(self) -> float:
         return time.perf_counter() - self._start if self._start is not None else 0.0
@@ -512,10 +451,5 @@ class Trainer:
         if self.run_dir is not None:
             with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
+        self._notify("on_log", record)
         return record
-
-
-def _progress(initial: int, total: int, enabled: bool):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="it",
-                dynamic_ncols=True, desc="train")

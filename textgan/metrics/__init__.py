@@ -1,8 +1,9 @@
-"""Text metrics, registered by name with which direction is better.
+"""Metrics, registered by name with which direction is better.
 
-``METRICS[name]`` is a `Metric`; ``metric.fn(comparison)`` computes it from a
+``METRICS[name]`` is a text `Metric`; ``metric.fn(comparison)`` computes it from a
 `textgan.metrics.context.TextComparison`.  Orders 1..4 are registered; call
-``build_metrics(max_n)`` for other orders.
+``build_metrics(max_n)`` for other orders.  ``IMAGE_METRICS`` describes the keys the
+image evaluators (`points`, `classifier`, `inception`) write; they have no `fn`.
 
 `better` is "higher", "lower" or "closer" (closer to the real-data floor).  The
 diversity metrics (distinct-n, unique lines, Self-BLEU) are "closer": random
@@ -20,7 +21,7 @@ from textgan.metrics.context import TextComparison
 @dataclass(frozen=True)
 class Metric:
     name: str
-    fn: Callable[[TextComparison], float]
+    fn: Callable[[TextComparison], float] | None
     better: str          # "higher" | "lower" | "closer" (to the real-data floor)
     description: str
 
@@ -61,4 +62,18 @@ def build_metrics(max_n: int = 4) -> dict[str, Metric]:
 
 METRICS: dict[str, Metric] = build_metrics(4)
 
-__all__ = ["METRICS", "Metric", "build_metrics", "TextComparison"]
+IMAGE_METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("w1", None, "lower", "exact Wasserstein-1 distance between generated and real 2-D points "
+           "(optimal assignment, equal sample sizes)"),
+    Metric("modes", None, "higher", "mixture modes holding at least ceil(0.2 * N / K) generated points "
+           "within 3 std of their centre"),
+    Metric("within_3sigma", None, "closer", "share of generated points within 3 std of their nearest "
+           "centre (real data: about 0.989 in 2-D)"),
+    Metric("classifier_score", None, "higher", "Inception-score formula on textgan's MNIST classifier "
+           "(at most 10; real digits score about 9.4)"),
+    Metric("fd", None, "lower", "Frechet distance on the MNIST classifier's 128-d penultimate features"),
+    Metric("inception_score", None, "higher", "Inception score, TF-compatible InceptionV3 (10 splits)"),
+    Metric("fid", None, "lower", "Frechet Inception distance on 2048-d pool features"),
+]}
+
+__all__ = ["METRICS", "IMAGE_METRICS", "Metric", "build_metrics", "TextComparison"]
