@@ -66,6 +66,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.dont_write_bytecode = True          # no __pycache__ in bench/ from its sibling scripts
 # The textgan pieces used directly (training, sampling and evaluating go through cli.py):
 from textgan.checkpoint import CHECKPOINT_DIR, list_checkpoints, load_checkpoint  # noqa: E402
 from textgan.config import make_config, make_image_config  # noqa: E402
@@ -299,7 +300,10 @@ def baseline_script() -> str | None:
     own = ROOT / "bench" / "baseline.py"
     if own.is_file():
         return str(own)
-    from train_speed import REF
+    try:
+        from train_speed import REF
+    except ImportError:
+        return None
     return REF if os.path.isfile(REF) else None
 
 
@@ -403,6 +407,12 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), *args]
 
 
+def shown(cmd: list[str], names: dict[Path, str]) -> str:
+    """A `cli` command as the user types it, with these paths (machine-specific) by their names."""
+    names = {str(path): name for path, name in names.items()}
+    return " ".join(["python", "cli.py", *(names.get(arg, arg) for arg in cmd[2:])])
+
+
 def first_command(s: Sizes, device: torch.device, tmp: Path, timeout: float) -> dict:
     out = tmp / "first"
     cmd = cli("train-lm", "--corpus", "synthetic", "--preset", "small", "--out", str(out), "--quiet",
@@ -418,7 +428,7 @@ def first_command(s: Sizes, device: torch.device, tmp: Path, timeout: float) -> 
     if ev.returncode != 0:
         return {"wall_s": wall, "error": f"eval-lm exited {ev.returncode}: {ev.stderr[-800:]}"}
     r = json.loads(ev.stdout.strip().splitlines()[-1])
-    return {"command": " ".join(["python", "cli.py", *cmd[2:]]), "wall_s": wall, "step": last["step"],
+    return {"command": shown(cmd, {out: "RUN_DIR"}), "wall_s": wall, "step": last["step"],
             "train_s": last.get("time"), "last_logged": {k: last.get(k) for k in ("js4", "grammar")},
             "eval_lm": {k: {"samples": r["samples"].get(k), "floor": r["floor"].get(k)}
                         for k in ("in_test1", "grammar", "js4")}}
@@ -505,18 +515,27 @@ def mnist_small(s: Sizes, device: torch.device, tmp: Path, mnist: Path | None, w
     if ev.returncode != 0:
         return {**result, "error": f"eval-image exited {ev.returncode}: {ev.stderr[-800:]}"}
     metrics = json.loads(ev.stdout.strip().splitlines()[-1])["metrics"]
-    return {**result, "command": " ".join(["python", "cli.py", *cmd[2:]]), "step": int(state["step"]),
+    return {**result, "command": shown(cmd, {out: "RUN_DIR", mnist: "DIR"}), "step": int(state["step"]),
             "of_iters": int(state["config"]["train"]["iters"]), "train_s": round(float(state["elapsed"]), 1),
             **{k: {"value": m["value"], "floor": m["floor"]} for k, m in metrics.items()}}
 
 
 # ----------------------------------------------------------------------------- the command
 
+PATH_OPTIONS = {"--mnist-dir": "DIR", "--results": "FILE"}     # shown by name in the log's headings
+
+
 def append_results(path: Path, argv: list[str], result: dict) -> None:
+    """The result under a heading with the command (its paths by name), the date and the machine."""
+    args = []
+    for previous, arg in zip([""] + argv, argv):
+        option = arg.split("=", 1)[0]
+        args.append(PATH_OPTIONS.get(previous) or (f"{option}={PATH_OPTIONS[option]}" if "=" in arg
+                                                  and option in PATH_OPTIONS else arg))
     env = result.get("environment", {})
     machine = (env.get("gpu") or {}).get("name") or f"CPU {env.get('cpu')}"
     with open(path, "a", encoding="utf-8") as f:
-        f.write(f"\n## `python bench/gpu_check.py {' '.join(argv)}` ({env.get('date')}, {machine})\n\n"
+        f.write(f"\n## `python bench/gpu_check.py {' '.join(args)}` ({env.get('date')}, {machine})\n\n"
                 f"```json\n{json.dumps(result, indent=1)}\n```\n")
 
 

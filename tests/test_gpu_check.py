@@ -36,5 +36,5 @@ def test_dry_run_runs_every_part_and_records(tmp_path):
     mnist = got["mnist_small"]
     assert mnist["step"] >= 1 and 1 <= mnist["classifier_score"]["value"] <= 10
     text = results.read_text(encoding="utf-8")
-    assert text.startswith("\n## `python bench/gpu_check.py --dry-run --results ")
+    assert text.startswith("\n## `python bench/gpu_check.py --dry-run --results FILE` (")     # no paths
     assert json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0]) == got
