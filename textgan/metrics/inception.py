@@ -356,8 +356,8 @@ def _as_uint8_rgb(images) -> torch.Tensor:
 
 
 def default_batch_size(device: torch.device) -> int:
-    """Images per Inception forward: 500 on a GPU (a 299x299 batch of 500 needs a few GB), 50 on
-    the CPU, where larger batches are not faster and only take more memory."""
+    """Images per Inception forward: 500 on a GPU, whose kernels need large batches to be kept
+    busy (bench/gpu_check.py measures 50 against 500), 50 on the CPU."""
     return GPU_BATCH if device.type == "cuda" else CPU_BATCH
 
 
