@@ -106,3 +106,88 @@ def test_rng_state_round_trip():
     random.seed(9); np.random.seed(9); torch.manual_seed(9)
     ck.restore_rng_state(saved)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+class OnGpu(torch.Tensor):
+    """Stands for a tensor a checkpoint loaded onto a GPU: no `.numpy()`, not a CPU tensor, `.cpu()`
+    gives a plain one."""
+
+    def numpy(self, *args, **kwargs):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy")
+
+    def cpu(self, *args, **kwargs):
+        with torch._C.DisableTorchFunctionSubclass():
+            return torch.Tensor.clone(self).as_subclass(torch.Tensor)
+
+
+def on_gpu(state):
+    """`state` with every tensor (the CUDA list's too) an OnGpu tensor."""
+    def move(x):
+        if torch.is_tensor(x):
+            return x.as_subclass(OnGpu)
+        if isinstance(x, dict):
+            return {k: move(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [move(v) for v in x]
+        return x
+    return move(state)
+
+
+def fake_gpus(monkeypatch, count):
+    """CUDA present with `count` devices; records what the CUDA setters receive."""
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: calls.append(("all", list(states))))
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, device="cuda": calls.append((device, [s])))
+    return calls
+
+
+def plain(t):
+    return type(t) is torch.Tensor and t.device.type == "cpu"
+
+
+def test_rng_state_restores_from_tensors_loaded_onto_a_gpu(monkeypatch):
+    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    saved = ck.capture_rng_state()
+    gpu_states = [torch.full((16,), i, dtype=torch.uint8) for i in range(2)]
+    saved["torch_cuda"] = gpu_states
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    cpu_setter = torch.set_rng_state
+    received = []
+    monkeypatch.setattr(torch, "set_rng_state", lambda s: (received.append(s), cpu_setter(s)))
+    calls = fake_gpus(monkeypatch, 2)
+    loaded = on_gpu(saved)
+    with pytest.raises(TypeError):
+        loaded["numpy"]["keys"].numpy()                       # what restoring used to call
+    random.seed(9); np.random.seed(9); torch.manual_seed(9)
+    ck.restore_rng_state(loaded)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+    assert len(received) == 1 and plain(received[0])
+    assert [kind for kind, _ in calls] == ["all"]
+    assert all(plain(s) for s in calls[0][1])
+    assert all(torch.equal(a, b) for a, b in zip(calls[0][1], gpu_states))
+
+
+def test_rng_state_with_another_gpu_count_warns_and_restores_the_shared_devices(monkeypatch):
+    saved = ck.capture_rng_state()
+    saved["torch_cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(3)]
+    calls = fake_gpus(monkeypatch, 1)
+    with pytest.warns(RuntimeWarning, match="3 GPU.*this machine has 1: restored GPU 0"):
+        ck.restore_rng_state(on_gpu(saved))
+    assert len(calls) == 1 and calls[0][0] == 0 and torch.equal(calls[0][1][0], saved["torch_cuda"][0])
+    calls = fake_gpus(monkeypatch, 4)
+    with pytest.warns(RuntimeWarning, match="3 GPU.*has 4: restored GPU 0..2"):
+        ck.restore_rng_state(saved)
+    assert [device for device, _ in calls] == [0, 1, 2]
+
+
+def test_rng_untouched_puts_every_stream_back():
+    random.seed(4); np.random.seed(5); torch.manual_seed(6)
+    before = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+    with ck.rng_untouched():
+        random.random(); np.random.rand(3); torch.rand(3)
+        torch.manual_seed(0)
+    assert random.getstate() == before[0]
+    assert (np.random.get_state()[1] == before[1]).all()
+    assert torch.equal(torch.get_rng_state(), before[2])

@@ -180,3 +180,90 @@ def test_small_splits_bias_the_score_low():
     big, small = score_from_probs(p, 10).mean, score_from_probs(p[:1000], 10).mean
     assert big > 9.95 and small < 9.7
     assert small == pytest.approx(10 * math.exp(-9 / 200), abs=0.15)
+
+
+# ------------------------------------------------------------ inside a run: no RNG stream moves
+
+def streams():
+    import random
+    return random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state()
+
+
+def same_streams(a, b):
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and torch.equal(a[2], b[2])
+
+
+def refuse_cuda_seeding(monkeypatch):
+    """From here on, any seeding or setting of a CUDA stream fails the test (CUDA itself is absent)."""
+    def refuse(*a, **k):
+        raise AssertionError("a CUDA random stream was seeded or set")
+    for name in ("manual_seed", "manual_seed_all", "set_rng_state", "set_rng_state_all", "seed", "seed_all"):
+        monkeypatch.setattr(torch.cuda, name, refuse)
+
+
+def test_training_and_loading_move_no_rng_stream(tmp_path, monkeypatch):
+    import random
+    x, y = fake_digits(300)
+    random.seed(5); np.random.seed(6); torch.manual_seed(7)
+    refuse_cuda_seeding(monkeypatch)
+    before = streams()
+    model = C.train_classifier(x, y, epochs=1)
+    assert same_streams(before, streams())
+    torch.save(model.state_dict(), tmp_path / "c.pt")
+    C.load_classifier(tmp_path / "c.pt")
+    assert same_streams(before, streams())
+
+
+def test_a_new_classifier_is_the_one_torch_manual_seed_gave():
+    # the cached classifiers keep their meaning: the same initial weights as before the private seeding
+    torch.manual_seed(C.DEFAULT_SEED)
+    old = C.MnistClassifier()
+    for a, b in zip(old.state_dict().values(), C.new_classifier(C.DEFAULT_SEED).state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_the_image_evaluator_moves_no_rng_stream(monkeypatch):
+    import random
+    from textgan.config import make_image_config
+    from textgan.data.images import ImageData, ImageSet
+    from textgan.image import ImageEvaluator
+    x, y = fake_digits(200)
+    data = ImageData("mnist", ImageSet(x[:150, None], y[:150]), ImageSet(x[150:, None], y[150:]), None,
+                     tuple(str(i) for i in range(10)), "unit")
+    cfg = make_image_config("mnist", "small", eval_samples=40)
+    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    refuse_cuda_seeding(monkeypatch)
+    before = streams()
+    evaluator = ImageEvaluator(data, cfg, None, lambda m: None, torch.device("cpu"))
+    assert evaluator.kind == "classifier" and same_streams(before, streams())
+
+
+def test_predict_runs_in_full_float32_and_restores_the_switches(monkeypatch):
+    x, _ = fake_digits(30)
+    model = C.new_classifier()
+    seen = []
+    features = model.features
+    monkeypatch.setattr(model, "features", lambda t: seen.append(
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)) or features(t))
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True   # as a CUDA run sets
+        predict(model, x, batch_size=8)
+        assert seen == [(False, False)] * 4
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+
+
+def test_full_float32_restores_the_switches_after_an_error():
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        for setting in ((True, False), (False, True), (True, True)):
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = setting
+            with pytest.raises(KeyError):
+                with C.full_float32():
+                    assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+                    raise KeyError
+            assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == setting
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before

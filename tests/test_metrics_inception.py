@@ -198,3 +198,31 @@ def test_end_to_end_with_a_random_network(random_net):
     assert I.fid(imgs, imgs, model=random_net) == pytest.approx(0.0, abs=1e-6)
     u = I.images_to_uint8(np.array([[-1.0, 0.0, 1.0, 2.0]]), low=-1, high=1)
     assert u.tolist() == [[0, 128, 255, 255]]
+
+
+class Recorder(torch.nn.Module):
+    """Stands in for the network: records each forward's batch size and the TF32 switches."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(1, 1)
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((len(x), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+        return torch.zeros(len(x), I.POOL_DIM), torch.zeros(len(x), I.N_LOGITS)
+
+
+def test_batch_size_suits_the_device_and_tf32_is_off_for_the_metric():
+    assert I.default_batch_size(torch.device("cuda")) == 500
+    assert I.default_batch_size(torch.device("cpu")) == 50
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    net = Recorder()
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True   # as a CUDA run sets
+        pool, _ = I.inception_features(net, np.zeros((120, 3, 8, 8), np.uint8))
+        assert pool.shape == (120, I.POOL_DIM)
+        assert net.calls == [(50, False, False), (50, False, False), (20, False, False)]
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before

@@ -8,12 +8,14 @@ containers, so a file crafted to run code on load is rejected.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import pickle
 import random
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,16 +49,47 @@ def capture_rng_state() -> dict:
 
 
 def restore_rng_state(state: dict) -> None:
+    """Set every global RNG from `capture_rng_state`'s dict, wherever its tensors were loaded (a
+    checkpoint read onto a GPU holds CUDA tensors; the setters take CPU byte tensors).
+
+    The CUDA states are restored per device index; when the checkpoint holds a different number of
+    them than this machine has GPUs, the devices both have are restored and a warning says that the
+    others' streams are not the saved ones."""
     version, py_state, gauss = state["python"]
     random.setstate((version, tuple(py_state), gauss))
     n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"],
-                         n["has_gauss"], n["cached_gaussian"]))
-    torch.set_rng_state(state["torch_cpu"])
+    np.random.set_state(("MT19937", _on_cpu(n["keys"]).numpy().astype(np.uint32), int(n["pos"]),
+                         int(n["has_gauss"]), float(n["cached_gaussian"])))
+    torch.set_rng_state(_on_cpu(state["torch_cpu"]))
     if "torch_cuda" in state and torch.cuda.is_available():
-        cuda_states = state["torch_cuda"]
-        if len(cuda_states) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(cuda_states)
+        saved = [_on_cpu(s) for s in state["torch_cuda"]]
+        count = torch.cuda.device_count()
+        if len(saved) == count:
+            torch.cuda.set_rng_state_all(saved)
+        else:
+            shared = min(len(saved), count)
+            for i in range(shared):
+                torch.cuda.set_rng_state(saved[i], i)
+            restored = f"GPU 0..{shared - 1}" if shared > 1 else "GPU 0" if shared else "none"
+            warnings.warn(f"the checkpoint holds the random states of {len(saved)} GPU(s) and this machine "
+                          f"has {count}: restored {restored}; random draws on any other GPU do not "
+                          "continue the saved run's", RuntimeWarning, stacklevel=2)
+
+
+def _on_cpu(t) -> torch.Tensor:
+    """A tensor of a loaded state on the CPU (unchanged when it already is)."""
+    return t.cpu() if torch.is_tensor(t) else torch.as_tensor(t)
+
+
+@contextlib.contextmanager
+def rng_untouched():
+    """Every global RNG stream (Python, numpy, torch's CPU and initialised CUDA ones) is on exit as
+    it was on entry: for work inside a run, such as metrics, that must not shift its random draws."""
+    state = capture_rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
 
 
 # ---------------------------------------------------------------- save

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from textgan.checkpoint import rng_untouched
 from textgan.errors import CheckpointError, ConfigError, TextganError
 from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
 from textgan.sample import generate
@@ -209,7 +210,7 @@ class ImageEvaluator:
         self.low, self.high = value_range(data.scale)
         self.kind = None
         self.tag: dict = {}     # what the metrics depend on beyond the sample count, kept in floor.json
-        with torch.random.fork_rng(devices=[]):           # never move the training RNG
+        with rng_untouched():                 # never move the training RNG (any device's)
             if data.shape[0] == 1 and data.shape[1:] == (28, 28) and data.train.labels is not None:
                 from textgan.metrics.classifier import (classifier_cache_path, feature_statistics,
                                                         load_or_train_classifier, predict)
@@ -220,7 +221,7 @@ class ImageEvaluator:
                     self.n = len(data.heldout)
                 x, y = data.train.arrays()
                 log("MNIST classifier for classifier_score / fd: loading or training (cached)")
-                self.model = load_or_train_classifier(x, y)
+                self.model = load_or_train_classifier(x, y).to(device)
                 self.kind = "classifier"
                 self.tag = {"classifier": classifier_cache_path(x, y).stem}
                 real_x, _ = _first(data.train, self.n).arrays()
@@ -348,7 +349,7 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
         floor = (lambda: evaluator.floor(data.heldout)) if not resume else None
     files = {}
     if floor is not None:
-        with torch.random.fork_rng(devices=[]):
+        with rng_untouched():
             values = floor()
         files["floor.json"] = values
         shown = ", ".join(f"{k} {v:.4f}" for k, v in values.items()

@@ -39,6 +39,7 @@ import torch
 from torch import Tensor
 
 from textgan.data import cache
+from textgan.data.transfer import to_device
 from textgan.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -102,14 +103,14 @@ class ImageSet:
                 seed: int = 0, labels: bool = False) -> Iterator[Tensor | tuple[Tensor, Tensor]]:
         """The split in order as float batches (the last one may be short), with dequantisation noise
         from a fixed seed so that every pass is identical (held-out critic loss)."""
-        g = torch.Generator().manual_seed(seed)
+        g, device = torch.Generator().manual_seed(seed), torch.device(device)
         for start in range(0, len(self), batch_size):
             x, y = self.rows(np.arange(start, min(start + batch_size, len(self))))
-            out = to_float(torch.from_numpy(np.ascontiguousarray(x)).to(device), scale, g)
+            out = to_device(to_float(_tensor(x), scale, g), device)
             if labels:
                 if y is None:
                     raise ValueError("this data set has no labels")
-                yield out, torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+                yield out, to_device(_labels(y), device)
             else:
                 yield out
 
@@ -142,9 +143,18 @@ def to_float(x: Tensor, scale: str, generator: torch.Generator | None = None) ->
     if scale == "unit":
         return x.float() / 255.0
     if scale == "symmetric":
-        noise = torch.rand(x.shape, generator=generator).to(x.device)
+        noise = to_device(torch.rand(x.shape, generator=generator), x.device)
         return x.float() / 128.0 - 1.0 + noise / 128.0
     raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+
+
+def _tensor(x: np.ndarray) -> Tensor:
+    """Gathered uint8 rows as a CPU tensor (a copy when they are not contiguous)."""
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def _labels(y: np.ndarray) -> Tensor:
+    return torch.from_numpy(np.asarray(y, dtype=np.int64))
 
 
 # ----------------------------------------------------------------------------- batch sampler
@@ -153,7 +163,9 @@ class ImageBatches:
     """Shuffled epochs of a split, as the original's generators and `TextBatches`: each epoch a fresh
     seeded permutation cut into consecutive batches (a trailing partial batch is dropped).  `next()`
     returns the float batch on `device`, `next_labeled()` (x, y).  Dequantisation noise comes from a
-    generator seeded by (seed, batch number), so the state is four integers and resume is exact."""
+    generator seeded by (seed, batch number), so the state is four integers and resume is exact.
+    Batches are made on the CPU (the same values on every device) and reach a GPU through pinned
+    memory, queued without a host synchronisation (textgan/data/transfer.py)."""
 
     def __init__(self, data: ImageSet, batch_size: int, scale: str, seed: int = 0,
                  device: torch.device | str = "cpu"):
@@ -181,7 +193,7 @@ class ImageBatches:
     def _float(self, x: np.ndarray) -> Tensor:
         g = torch.Generator().manual_seed((self.seed * 7_919 + self.count * 104_729 + 1) % (1 << 63))
         self.count += 1
-        return to_float(torch.from_numpy(np.ascontiguousarray(x)).to(self.device), self.scale, g)
+        return to_device(to_float(_tensor(x), self.scale, g), self.device)
 
     def next(self) -> Tensor:
         x, _ = self._next_rows()
@@ -191,7 +203,7 @@ class ImageBatches:
         if self.data.labels is None:
             raise ValueError("this data set has no labels: a conditional model needs a labelled one")
         x, y = self._next_rows()
-        return self._float(x), torch.from_numpy(np.asarray(y, dtype=np.int64)).to(self.device)
+        return self._float(x), to_device(_labels(y), self.device)
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "epoch": self.epoch, "pos": self.pos, "count": self.count}

@@ -10,7 +10,9 @@
 
 Each sampler has `next() -> Tensor [B, 2]` (float32, on its device) and `state_dict()` /
 `load_state_dict()` for exact resume: every random draw comes from a private generator seeded by
-(seed, batch number), so the state is two integers and resuming replays nothing.
+(seed, batch number), so the state is two integers and resuming replays nothing.  Batches are
+drawn on the CPU (the same values on every device) and reach a GPU without a host synchronisation
+(textgan/data/transfer.py); the 25-Gaussian set lives on the device.
 `toy_modes(name)` gives the modes (or the curve) in the data's scaled coordinates, for metrics.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from textgan.data.transfer import to_device
 from textgan.errors import ConfigError
 
 NAMES = ("8gaussians", "25gaussians", "swissroll")
@@ -107,7 +110,7 @@ class _DrawnSampler(_ToySampler, abc.ABC):
         """The next batch [B, 2] (float32, on the sampler's device)."""
         batch = self._draw(_generator(self.seed, 1, self.count))
         self.count += 1
-        return batch.to(self.device)
+        return to_device(batch, self.device)
 
 
 class EightGaussians(_DrawnSampler):

@@ -36,6 +36,7 @@ The formulas are pure functions usable on any probabilities or features:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -202,20 +203,29 @@ def as_input(images) -> torch.Tensor:
     return x.float()
 
 
+def new_classifier(seed: int = DEFAULT_SEED) -> MnistClassifier:
+    """A freshly initialised MnistClassifier whose weights come from `seed` alone (the CPU
+    generator seeded as torch.manual_seed would); no global RNG stream moves, CUDA's included, so
+    that a classifier built inside a run leaves the run's random draws as they were."""
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        return MnistClassifier()
+
+
 def train_classifier(images, labels, epochs: int = DEFAULT_EPOCHS, seed: int = DEFAULT_SEED,
                      batch_size: int = 128, lr: float = DEFAULT_LR) -> MnistClassifier:
-    """Train a fresh MnistClassifier with Adam (cross-entropy, shuffled mini-batches, the
-    learning rate decayed linearly from `lr` towards 0 over all the steps, all randomness from
-    `seed`).  Returns it in eval mode."""
+    """Train a fresh MnistClassifier on the CPU with Adam (cross-entropy, shuffled mini-batches,
+    the learning rate decayed linearly from `lr` towards 0 over all the steps, all randomness from
+    `seed` through private generators: no global RNG stream moves).  The CPU makes it one
+    classifier for one cache entry, whatever device the run uses.  Returns it in eval mode."""
     x = as_input(images)
     y = torch.from_numpy(_writable(labels)).long().reshape(-1)
     if len(y) != len(x):
         raise ValueError(f"{len(x)} images but {len(y)} labels")
     if len(y) and (y.min() < 0 or y.max() > 9):
         raise ValueError("labels must be digits 0..9")
-    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = MnistClassifier()
+    model = new_classifier(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     total = epochs * -(-len(x) // batch_size)
     step = 0
@@ -258,7 +268,7 @@ def classifier_cache_path(images, labels, epochs: int = DEFAULT_EPOCHS, seed: in
 
 def load_classifier(path: str | os.PathLike) -> MnistClassifier:
     """A cached classifier: state_dict read with ``torch.load(weights_only=True)``."""
-    model = MnistClassifier()
+    model = new_classifier()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()
 
@@ -288,17 +298,33 @@ def load_or_train_classifier(images, labels, epochs: int = DEFAULT_EPOCHS, seed:
 
 @torch.inference_mode()
 def predict(model: MnistClassifier, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """(softmax probabilities [N, 10], penultimate features [N, 128]), both float64."""
+    """(softmax probabilities [N, 10], penultimate features [N, 128]), both float64, computed on
+    the model's device (on a GPU in full float32: no TF32, see `full_float32`)."""
     x = as_input(images)
     model.eval()
+    device = next(model.parameters()).device
     probs, feats = [], []
-    for i in range(0, len(x), batch_size):
-        f = model.features(x[i:i + batch_size])
-        feats.append(f.double())
-        probs.append(model.head(f).double().softmax(1))
+    with full_float32():
+        for i in range(0, len(x), batch_size):
+            f = model.features(x[i:i + batch_size].to(device))
+            feats.append(f.double().cpu())
+            probs.append(model.head(f).double().softmax(1).cpu())
     if not probs:
         return np.zeros((0, 10)), np.zeros((0, FEATURE_DIM))
     return torch.cat(probs).numpy(), torch.cat(feats).numpy()
+
+
+@contextlib.contextmanager
+def full_float32():
+    """float32 matrix products and convolutions in full float32 precision (TF32 off) inside,
+    the two TF32 switches (which the trainer turns on for CUDA runs) as they were outside: metrics
+    taken during a GPU run are then those of a float32 network, comparable with other runs'."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
 def accuracy(model: MnistClassifier, images, labels) -> float:
@@ -331,6 +357,7 @@ def classifier_metrics(model: MnistClassifier, images, real_images,
 
 
 __all__ = ["ARCH_VERSION", "FEATURE_DIM", "SCORE_SPLITS", "Score", "score_from_probs", "score_from_logits",
-           "feature_statistics", "frechet_distance", "MnistClassifier", "as_input", "train_classifier",
+           "feature_statistics", "frechet_distance", "MnistClassifier", "as_input", "new_classifier",
+           "train_classifier", "full_float32",
            "classifier_cache_dir", "classifier_cache_path", "load_classifier", "load_or_train_classifier",
            "predict", "accuracy", "classifier_score", "classifier_fd", "classifier_metrics"]

@@ -48,7 +48,7 @@ from torch import nn
 
 from textgan.errors import TextganError
 from textgan.metrics.classifier import (Score, _writable, feature_statistics, frechet_distance,
-                                        score_from_logits)
+                                        full_float32, score_from_logits)
 
 WEIGHTS_ENV = "TEXTGAN_INCEPTION_WEIGHTS"
 WEIGHTS_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
@@ -60,6 +60,7 @@ IS_SPLITS = 10
 IS_SHUFFLE_SEED = 2020
 N_LOGITS = 1008
 POOL_DIM = 2048
+CPU_BATCH, GPU_BATCH = 50, 500      # images per forward (`default_batch_size`)
 
 
 # ------------------------------------------------------------------ resizing
@@ -354,16 +355,27 @@ def _as_uint8_rgb(images) -> torch.Tensor:
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
 
+def default_batch_size(device: torch.device) -> int:
+    """Images per Inception forward: 500 on a GPU, whose kernels need large batches to be kept
+    busy (bench/gpu_check.py measures 50 against 500), 50 on the CPU."""
+    return GPU_BATCH if device.type == "cuda" else CPU_BATCH
+
+
 @torch.inference_mode()
-def inception_features(model: FIDInceptionV3, images, batch_size: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """(pool features [N, 2048], bias-free logits [N, 1008]) as float64 arrays."""
+def inception_features(model: FIDInceptionV3, images,
+                       batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(pool features [N, 2048], bias-free logits [N, 1008]) as float64 arrays, computed on the
+    model's device in full float32 (TF32 off, whatever the trainer set: `full_float32`), in
+    batches of `batch_size` (default: `default_batch_size` of the device)."""
     x = _as_uint8_rgb(images)
     device = model.fc.weight.device
+    batch_size = batch_size or default_batch_size(device)
     pools, logits = [], []
-    for i in range(0, len(x), batch_size):
-        p, z = model(x[i:i + batch_size].to(device))
-        pools.append(p.cpu().double())
-        logits.append(z.cpu().double())
+    with full_float32():
+        for i in range(0, len(x), batch_size):
+            p, z = model(x[i:i + batch_size].to(device))
+            pools.append(p.cpu().double())
+            logits.append(z.cpu().double())
     if not pools:
         return np.zeros((0, POOL_DIM)), np.zeros((0, N_LOGITS))
     return torch.cat(pools).numpy(), torch.cat(logits).numpy()
@@ -380,7 +392,7 @@ def fid_from_features(features1, features2) -> float:
 
 
 def inception_score(images, splits: int = IS_SPLITS, inception_weights=None,
-                    model: FIDInceptionV3 | None = None, batch_size: int = 50) -> Score:
+                    model: FIDInceptionV3 | None = None, batch_size: int | None = None) -> Score:
     """Inception score (mean, std over `splits`) of uint8 images [N, 3 or 1, H, W]."""
     model = model if model is not None else load_inception(inception_weights)
     _, logits = inception_features(model, images, batch_size)
@@ -388,7 +400,7 @@ def inception_score(images, splits: int = IS_SPLITS, inception_weights=None,
 
 
 def fid(images, real_images, inception_weights=None, model: FIDInceptionV3 | None = None,
-        batch_size: int = 50) -> float:
+        batch_size: int | None = None) -> float:
     """FID between uint8 images and uint8 real_images (lower is better)."""
     model = model if model is not None else load_inception(inception_weights)
     fa, _ = inception_features(model, images, batch_size)
@@ -398,4 +410,4 @@ def fid(images, real_images, inception_weights=None, model: FIDInceptionV3 | Non
 
 __all__ = ["WEIGHTS_ENV", "WEIGHTS_URL", "PYTORCH_FID_WEIGHTS_URL", "FIDInceptionV3", "resize_bilinear_tf1",
            "expected_state_shapes", "weights_path", "check_state_dict", "load_inception", "images_to_uint8",
-           "inception_features", "inception_score_from_logits", "fid_from_features", "inception_score", "fid"]
+           "default_batch_size", "inception_features", "inception_score_from_logits", "fid_from_features", "inception_score", "fid"]
