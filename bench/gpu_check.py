@@ -77,6 +77,7 @@ from textgan.metrics.classifier import load_or_train_classifier  # noqa: E402
 from textgan.metrics.inception import FIDInceptionV3, inception_features  # noqa: E402
 from textgan.models.image import build_image_models  # noqa: E402
 from textgan.models.text import build_text_models  # noqa: E402
+from textgan.runtime import training_environment  # noqa: E402
 from textgan.train import Trainer, TrainerHooks  # noqa: E402
 
 COMPILE_RESERVE_S = 150        # what lm_paper's --compile setting may take, compilation included
@@ -190,7 +191,13 @@ def toy_trainer(s: Sizes, device: torch.device) -> Trainer:
 
 def time_iterations(trainer: Trainer, s: Sizes, device: torch.device) -> dict:
     """Warm-up iterations, then seconds per iteration over the timed ones (one synchronisation at
-    each end: the GPU's own pace, not the host's); peak memory over both."""
+    each end: the GPU's own pace, not the host's); peak memory over both.  In the environment a
+    run gets (textgan.runtime.training_environment: TF32 and cuDNN autotuning on CUDA)."""
+    with training_environment(device, trainer.G, trainer.D):
+        return _time_iterations(trainer, s, device)
+
+
+def _time_iterations(trainer: Trainer, s: Sizes, device: torch.device) -> dict:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
@@ -348,7 +355,7 @@ def lm_paper(s: Sizes, device: torch.device, tmp: Path, remaining) -> dict:
             figures["sequences_per_s"] = round(s.text_batch * s.text_critic / figures["sec_per_iter"], 1)
             figures["eta_200k_hours"] = round(200_000 * figures["sec_per_iter"] / 3600, 1)
             if name == "fp32_tf32":
-                figures["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32) if device.type == "cuda" else None
+                figures["tf32"] = device.type == "cuda"      # training_environment's setting
                 start = time.perf_counter()
                 path = trainer.save()
                 result["checkpoint"] = {"save_s": round(time.perf_counter() - start, 2),
