@@ -44,6 +44,24 @@ def _private_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(scope="module")
+def mnist_dir(tmp_path_factory):
+    """A tiny MNIST in the four gzipped idx files: 72 random training digits, 12 test digits."""
+    import gzip
+
+    import numpy as np
+    from test_data_images import idx_bytes
+    d = tmp_path_factory.mktemp("mnist")
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (72, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte": np.arange(72, dtype=np.uint8) % 10,
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte": np.arange(12, dtype=np.uint8) % 10}
+    for stem, a in arrays.items():
+        (d / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(a)))
+    return d
+
+
 @pytest.fixture
 def float64():
     """torch's default dtype float64 for one test (exact maths, rounding out of the way)."""

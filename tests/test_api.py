@@ -3,9 +3,9 @@ import json
 import math
 import random
 import signal
+import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,29 +15,12 @@ from click.testing import CliRunner
 import textgan
 from textgan.cli import main
 
+from oracles import js_oracle
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(preset="small", dim=16, critic_iters=2, batch_size=16, eval_every=2, device="cpu", seed=1)
 # Words the project's own tests use nowhere else, so the checks see text the code was not tuned on.
 WORDS = "harbour lantern quietly orchard velvet copper whistle meadow granite ember".split()
-
-
-def js_by_definition(samples, corpus, n, seq_len=32):
-    """The paper's definition written out: counts of character n-grams of the lines cut or padded
-    with '`' to seq_len, JS divergence in bits of the two normalised distributions."""
-    def grams(lines):
-        c = Counter()
-        for line in lines:
-            s = line[:seq_len] + "`" * (seq_len - len(line[:seq_len]))
-            c.update(s[i:i + n] for i in range(len(s) - n + 1))
-        return c
-    p, q = grams(samples), grams(corpus)
-    tp, tq = sum(p.values()), sum(q.values())
-    js = 0.0
-    for g in set(p) | set(q):
-        a, b = p[g] / tp, q[g] / tq
-        m = (a + b) / 2
-        js += (a * math.log2(a / m) if a else 0) + (b * math.log2(b / m) if b else 0)
-    return js / 2
 
 
 def lines(seed, k):
@@ -122,7 +105,7 @@ def test_evaluate_text_equals_eval_lm_json(corpus, tmp_path):
     listed = textgan.evaluate_text(generated, lines(3, 300))
     assert listed["meta"]["floor_source"] == "corpus" and listed["meta"]["corpus_lines"] == 300
     for n in range(1, 5):
-        assert listed[f"js{n}"] == pytest.approx(js_by_definition(generated, lines(3, 300), n), abs=1e-9)
+        assert listed[f"js{n}"] == pytest.approx(js_oracle(generated, lines(3, 300), n), abs=1e-9)
 
 
 def test_ngram_js_is_the_papers_definition(corpus, tmp_path):
@@ -131,10 +114,10 @@ def test_ngram_js_is_the_papers_definition(corpus, tmp_path):
     got = textgan.ngram_js(generated, str(corpus))
     assert set(got) == {"js1", "js2", "js3", "js4"}
     for n in range(1, 5):
-        assert got[f"js{n}"] == pytest.approx(js_by_definition(generated, real, n), abs=1e-9)
+        assert got[f"js{n}"] == pytest.approx(js_oracle(generated, real, n), abs=1e-9)
     short = textgan.ngram_js(generated, real, max_n=2, seq_len=10)
     assert set(short) == {"js1", "js2"}
-    assert short["js2"] == pytest.approx(js_by_definition(generated, real, 2, seq_len=10), abs=1e-9)
+    assert short["js2"] == pytest.approx(js_oracle(generated, real, 2, seq_len=10), abs=1e-9)
     path = tmp_path / "s.txt"
     path.write_text("\n".join(generated) + "\n", encoding="utf-8")
     assert textgan.ngram_js(path, real) == pytest.approx(textgan.ngram_js(generated, real))
@@ -257,8 +240,10 @@ def test_train_image_from_python(tmp_path):
 
 @pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.py")))
 def test_examples_run_from_an_empty_directory(script, tmp_path):
+    # This checkout's textgan, whichever copy is installed (as a user's pip install would provide).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / script)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip()
     assert list(tmp_path.iterdir()) == []            # nothing left behind

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ from click.testing import CliRunner
 
 from textgan.checkpoint import list_checkpoints
 from textgan.cli import main
+
+from oracles import js_oracle
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--preset", "small", "--dim", "16", "--critic-iters", "2", "--batch-size", "16",
@@ -41,24 +42,6 @@ def run_dir(corpus, tmp_path_factory):
 
 def invoke(args):
     return CliRunner().invoke(main, args, catch_exceptions=False)
-
-
-def js_oracle(samples, corpus, n, seq_len=32):
-    """The paper's definition, written out independently: unsmoothed counts, JS in bits."""
-    def grams(lines):
-        c = Counter()
-        for line in lines:
-            s = line[:seq_len] + "`" * (seq_len - len(line[:seq_len]))
-            c.update(s[i:i + n] for i in range(len(s) - n + 1))
-        return c
-    p, q = grams(samples), grams(corpus)
-    tp, tq = sum(p.values()), sum(q.values())
-    js = 0.0
-    for g in set(p) | set(q):
-        a, b = p[g] / tp, q[g] / tq
-        m = (a + b) / 2
-        js += (a * math.log2(a / m) if a else 0) + (b * math.log2(b / m) if b else 0)
-    return js / 2
 
 
 def test_train_leaves_a_complete_run(run_dir):

@@ -95,19 +95,6 @@ def corpus(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def mnist_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(0)
-    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (72, 28, 28), dtype=np.uint8),
-              "train-labels-idx1-ubyte": np.arange(72, dtype=np.uint8) % 10,
-              "t10k-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
-              "t10k-labels-idx1-ubyte": np.arange(12, dtype=np.uint8) % 10}
-    for stem, a in arrays.items():
-        (d / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(a)))
-    return d
-
-
 TEXT_RUN = ["--preset", "small", "--dim", "16", "--critic-iters", "2", "--batch-size", "16",
             "--eval-every", "2", "--seed", "1", "--quiet"]
 MNIST_RUN = ["--dataset", "mnist", "--preset", "small", "--dim", "8", "--critic-iters", "2",
