@@ -20,7 +20,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "mle")
+ADVERSARIAL = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")   # the Trainer's critic objectives
+OBJECTIVES = ADVERSARIAL + ("mle",)
 
 
 def critic_loss(d_real: Tensor, d_fake: Tensor, penalty: Tensor | float) -> Tensor:
