@@ -30,7 +30,7 @@ from textgan.config import ModelConfig, TrainConfig, apply_objective
 from textgan.data.images import ImageBatches, ImageSet
 from textgan.data.toy import toy_sampler
 from textgan.lm import TextBatches, corpus_tensor
-from textgan.losses import OBJECTIVES
+from textgan.losses import ADVERSARIAL
 from textgan.models.image import build_image_models
 from textgan.models.text import build_text_models
 from textgan.penalty import penalty_and_norms
@@ -227,7 +227,7 @@ def test_one_trainer_step_agrees_on_cpu_and_cuda(family):
     assert_weights_agree(p_cpu, p_gpu, 1e-4, steps=1)
 
 
-@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("objective", ADVERSARIAL)
 def test_every_objective_builds_and_steps_on_cuda(objective):
     torch.manual_seed(0)
     g, d = build_image_models("mnist", dim=8)

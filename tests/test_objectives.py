@@ -115,7 +115,7 @@ def test_objective_settings_are_the_papers_and_explicit_options_win():
     assert one_sided.train.objective == "wgan-gp-one-sided"
     assert {k: v for k, v in vars(one_sided.train).items() if k != "objective"} == \
         {k: v for k, v in vars(paper.train).items() if k != "objective"}
-    assert set(preset_names("objective")) == {"wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"}
+    assert set(preset_names("objective")) == {"wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "mle"}
     with pytest.raises(ConfigError, match="objective"):
         make_config("paper", objective="lsgan")
 

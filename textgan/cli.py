@@ -62,10 +62,11 @@ TRAIN_OPTIONS = _options(
     click.option("--batch-size", type=int, help="Batch size (paper: text 64)."),
     click.option("--gp-weight", type=float, help="Gradient penalty weight lambda (paper: 10; toy data 0.1)."),
     click.option("--lr", type=float, help="Learning rate (paper: text 1e-4)."),
-    click.option("--objective", type=click.Choice(["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan"]),
+    click.option("--objective", type=click.Choice(["wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan", "mle"]),
                  default=None, help="wgan-gp (default, the paper), wgan-gp-one-sided, wgan-clip (RMSProp "
                  "5e-5, 5 critic steps) or gan (non-saturating, Adam 2e-4, 1 step); each with the paper's "
-                 "settings for it unless given explicitly."),
+                 "settings for it unless given explicitly.  train-lm: mle, an autoregressive model by "
+                 "maximum likelihood (Adam 1e-3, betas 0.9/0.999; see --arch)."),
     click.option("--clip-value", type=float, help="wgan-clip: clip critic weights to +-c (0.01)."),
     click.option("--critic-lr", type=float, help="Critic learning rate when it differs from --lr (two "
                  "time-scale rule)."),
@@ -127,6 +128,8 @@ def main():
 @click.option("--conv", type=click.Choice(["auto", "direct", "winograd"]), default=None,
               help="Convolutions: auto (default: winograd on CPU in fp32, direct otherwise), "
                    "direct, or winograd (same maths, fewer multiplications).")
+@click.option("--arch", default=None, help="--objective mle: conv (default: the paper's residual blocks, "
+              "causal) or gru (2 layers).")
 @friendly_errors
 def train_lm(corpus, **options):
     """Train the paper's WGAN-GP character language model."""
@@ -166,8 +169,11 @@ def train_image(dataset, **options):
                    "per class).")
 @click.option("--seed", type=int, default=None, help="Noise seed (default: random).")
 @click.option("--device", default="auto", show_default=True)
+@click.option("--decode", default=None, help="Text runs: argmax (GAN runs' default, the paper's) or "
+              "sample (mle runs' default) from the softmax at each position.")
+@click.option("--temperature", default=None, help="Text runs: sample from softmax(logits / T) (default 1).")
 @friendly_errors
-def sample(run_dir, checkpoint, n, out_file, class_, seed, device):
+def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, temperature):
     """Print or write N generated lines (argmax per position, padding stripped), or write image samples."""
     from textgan.errors import ConfigError
     from textgan.modality import load_model
@@ -176,7 +182,8 @@ def sample(run_dir, checkpoint, n, out_file, class_, seed, device):
     if n <= 0:
         raise ConfigError(f"-n must be positive, got {n}")
     model = load_model(run_dir, checkpoint, resolve_device(device), warn=_log)
-    text, message = model.modality.write_samples(model, n, out_file, seed=seed, class_=class_)
+    text, message = model.modality.write_samples(model, n, out_file, seed=seed, class_=class_,
+                                                 decode=decode, temperature=temperature)
     if text is not None:
         click.echo(text, nl=False)
     if message:
@@ -219,8 +226,11 @@ def eval_image(run_dir, n, inception_weights, device, as_json):
 @click.option("--download/--no-download", default=False)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--decode", default=None, help="With --run: argmax or sample (as `sample --decode`).")
+@click.option("--temperature", default=None, help="With --run: sampling temperature (as `sample`).")
 @friendly_errors
-def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json):
+def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json,
+            decode, temperature):
     """JS-1..4 (bits) of samples against a corpus, with the paper's exact definition, and more metrics."""
     from textgan.api import evaluate_run
     from textgan.errors import ConfigError
@@ -232,9 +242,12 @@ def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, 
     if (samples is None) == (run_dir is None):
         raise ConfigError("give exactly one of --samples FILE or --run DIR")
     if samples is not None:
+        if decode is not None or temperature is not None:
+            raise ConfigError("--decode and --temperature are for --run (a file's samples are fixed)")
         result = evaluate_lm(samples=samples, log=_log, **options)
     else:
-        _, result = evaluate_run("eval-lm", run_dir, log=_log, **options)
+        _, result = evaluate_run("eval-lm", run_dir, log=_log, decode=decode, temperature=temperature,
+                                 **options)
     click.echo(json.dumps(result) if as_json else format_report(result))
 
 

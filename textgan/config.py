@@ -18,6 +18,7 @@ class ModelConfig:
     n_blocks: int = 5         # residual blocks in each network
     z_dim: int = 128          # generator noise size
     vocab_size: int = 0       # set from the corpus vocabulary
+    arch: str = "conv"        # --objective mle only: conv (causal residual blocks) | gru
 
 
 @dataclass
@@ -169,6 +170,7 @@ def set_field(cfg, key: str, value) -> None:
     raise KeyError(f"unknown config field {key!r}")
 
 
+TEXT_ARCHS = ("conv", "gru")   # the maximum-likelihood models (textgan/models/autoregressive.py)
 MAX_SEQ_LEN = 1024  # the generator's input layer grows with seq_len * dim; beyond this it is a typo
 
 
@@ -204,6 +206,11 @@ def _check_text(cfg: "RunConfig") -> None:
         raise ConfigError("--conv winograd runs in float32 only; use --conv direct with --precision bf16")
     if cfg.train.conv == "winograd" and cfg.model.seq_len % 4:
         raise ConfigError(f"--conv winograd needs --seq-len divisible by 4, got {cfg.model.seq_len}")
+    if cfg.model.arch not in TEXT_ARCHS:
+        raise ConfigError(f"--arch must be one of {', '.join(TEXT_ARCHS)}, got {cfg.model.arch!r}")
+    if cfg.model.arch != "conv" and cfg.train.objective != "mle":
+        raise ConfigError(f"--arch {cfg.model.arch} is for --objective mle (the GAN's generator is the "
+                          "paper's convolutional one)")
 
 
 def validate_train(t: TrainConfig) -> None:
@@ -327,6 +334,8 @@ def _check_image(cfg: ImageRunConfig) -> None:
     from textgan.errors import ConfigError
 
     m, d, t = cfg.model, cfg.data, cfg.train
+    if t.objective == "mle":
+        raise ConfigError("--objective mle is for train-lm (text); images train adversarially")
     name = d.dataset.lower()
     known = TOY_DATASETS + ("mnist", "cifar10", "cifar-10")
     if name not in known and not Path(d.dataset).expanduser().is_dir():

@@ -9,6 +9,7 @@ to the run directory.  `LM` is the `Modality` behind `train-lm`, `sample` and `e
 """
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -20,6 +21,7 @@ from torch import nn
 from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.metrics.ngrams import NgramReference
 from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
+from textgan.models.autoregressive import draw
 from textgan.sample import generate
 
 
@@ -33,14 +35,43 @@ def corpus_tensor(ids: np.ndarray, device: torch.device) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(ids)).to(device)
 
 
-def _argmax_ids(generator: nn.Module, z: torch.Tensor, _labels, _g) -> torch.Tensor:
-    return generator.logits(z).argmax(-1)
+DECODES = ("argmax", "sample")
 
 
-def generate_ids(generator: nn.Module, n: int, *, batch_size: int = 64, seed: int | None = None) -> np.ndarray:
-    """[n, L] token ids, the argmax of the generator's softmax at each position (the paper);
-    `seed` draws the noise from a private generator (the global RNG is untouched)."""
-    ids = generate(generator, n, seed=seed, batch_size=batch_size, decode=_argmax_ids)
+def check_temperature(value) -> float | None:
+    """A sampling temperature (a number or its text, > 0) as a float; None stays None."""
+    if value is None:
+        return None
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--temperature must be a positive number, got {value!r}") from None
+    if not (math.isfinite(t) and t > 0):
+        raise ConfigError(f"--temperature must be a positive number, got {value!r}")
+    return t
+
+
+def _decoder(decode: str, temperature: float):
+    """What one batch of noise becomes: token ids [b, L].  An autoregressive model (textgan/mle.py)
+    draws position by position; the GAN generator's positions are independent given the noise, so
+    each is the argmax of its softmax (the paper) or a draw from softmax(logits / T)."""
+    def ids(generator: nn.Module, z: torch.Tensor, _labels, g) -> torch.Tensor:
+        if getattr(generator, "autoregressive", False):
+            return generator.sample_ids(z.shape[0], g, temperature=temperature, greedy=decode == "argmax")
+        logits = generator.logits(z)
+        return logits.argmax(-1) if decode == "argmax" else draw(logits, temperature, g)
+    return ids
+
+
+def generate_ids(generator: nn.Module, n: int, *, batch_size: int = 64, seed: int | None = None,
+                 temperature: float | None = None, decode: str | None = None) -> np.ndarray:
+    """[n, L] token ids decoded the generator's way (`default_decode`: "sample" for maximum-likelihood
+    models, else "argmax", the paper's) unless `decode` says otherwise; sampling draws from
+    softmax(logits / temperature), default 1.  `seed` seeds a private generator for the noise and
+    the draws (the global RNG is untouched)."""
+    decode = decode or getattr(generator, "default_decode", "argmax")
+    ids = generate(generator, n, seed=seed, batch_size=batch_size,
+                   decode=_decoder(decode, 1.0 if temperature is None else temperature))
     return (ids if n else torch.zeros(0, 0, dtype=torch.long)).numpy()
 
 
@@ -136,8 +167,13 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
     cfg.model.vocab_size = len(corpus.vocab)
     log(f"corpus {corpus.name}: {corpus.ids.shape[0]:,} lines of {cfg.model.seq_len} tokens, "
         f"vocabulary {len(corpus.vocab)} ({corpus.source})")
-    generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
-    generator, critic = generator.to(device), critic.to(device)
+    trainer = None
+    if cfg.train.objective == "mle":        # the maximum-likelihood yardstick: no critic
+        from textgan.mle import MLETrainer, build_mle_model
+        generator, critic, trainer = build_mle_model(cfg.model, log).to(device), None, MLETrainer
+    else:
+        generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
+        generator, critic = generator.to(device), critic.to(device)
     sampler = TextBatches(corpus_tensor(corpus.ids, device), cfg.train.batch_size,
                           len(corpus.vocab), cfg.train.seed)
     evaluator = TextEvaluator(corpus.ids, corpus.vocab, cfg.train.eval_samples, cfg.train.batch_size,
@@ -147,7 +183,7 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
     if corpus.heldout is not None and len(corpus.heldout):
         if not resume:
             files["floor.json"] = _real_floor(evaluator, corpus.heldout, cfg.train.eval_samples, log)
-        if cfg.train.heldout_samples:
+        if cfg.train.heldout_samples and critic is not None:
             heldout = _heldout_batches(corpus_tensor(corpus.heldout[:cfg.train.heldout_samples], device),
                                        cfg.train.batch_size, len(corpus.vocab))
 
@@ -159,7 +195,7 @@ def build_lm_run(cfg, device: torch.device, out: Path, *, resume: bool, progress
 
     return RunParts(generator, critic, sampler, evaluator=evaluator, heldout=heldout,
                     extra_state={"vocab": vocab_dict}, files=files,
-                    check_resume=check_resume)
+                    check_resume=check_resume, trainer=trainer)
 
 
 def _line_checks(cfg) -> dict:
@@ -195,7 +231,8 @@ def _vocab_difference(old: dict | None, new: dict) -> str:
 def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None = None, n: int = 640,
                 corpus: str, heldout: str | None = None, seq_len: int | None = None,
                 max_lines: int = 10_000_000, data_dir: str | None = None, download: bool = False,
-                seed: int = 0, interactive: bool = False, log=print) -> dict:
+                seed: int = 0, interactive: bool = False, log=print, temperature: float | None = None,
+                decode: str | None = None) -> dict:
     """eval-lm: samples from a file (read exactly as the paper's evaluation) or a list of lines, or
     generated from a loaded text model, measured against a corpus's raw lines."""
     from textgan.config import DataConfig
@@ -221,7 +258,7 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
         if not sample_text:
             raise CorpusError(f"samples file {samples} is empty")
     else:
-        sample_text = TEXT.sample(model, n, seed=seed)
+        sample_text = TEXT.sample(model, n, seed=seed, temperature=temperature, decode=decode)
         log(f"generated {n} lines from {model.source} at step {model.step}")
         seq_len = seq_len or model.config.model.seq_len     # judge the run at the length it was trained for
     seq_len = seq_len or 32
@@ -276,6 +313,9 @@ class Text(Modality):
         try:
             cfg = RunConfig.from_dict(state["config"])
             vocab = Vocab.from_dict(state["vocab"])
+            if cfg.train.objective == "mle":
+                from textgan.mle import load_mle
+                return load_mle(self, state, cfg, vocab, path, device)
             generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
             generator.load_state_dict(sampling_weights(state))
             critic.load_state_dict(state["critic"])
@@ -284,9 +324,20 @@ class Text(Modality):
         return Model(self, generator.to(device), cfg, int(state["step"]), critic=critic.to(device),
                      extra={"vocab": vocab}, source=Path(path))
 
-    def sample(self, model: Model, n: int, *, seed: int | None = None, **options) -> list[str]:
+    def sample(self, model: Model, n: int, *, seed: int | None = None, temperature=None,
+               decode: str | None = None, **options) -> list[str]:
+        """n lines; `decode` "argmax" or "sample" (default: the run's, see `generate_ids`), sampling
+        at `temperature` (default 1; giving one alone means sampling)."""
         self.refuse(options, (), "text runs")
-        return model.extra["vocab"].decode(generate_ids(model.generator, n, seed=seed))
+        temperature = check_temperature(temperature)
+        if decode is not None and decode not in DECODES:
+            raise ConfigError(f"--decode must be argmax or sample, got {decode!r}")
+        if decode == "argmax" and temperature is not None:
+            raise ConfigError("--temperature is for --decode sample (argmax takes no temperature)")
+        if temperature is not None:
+            decode = "sample"
+        return model.extra["vocab"].decode(generate_ids(model.generator, n, seed=seed,
+                                                        temperature=temperature, decode=decode))
 
     def write_samples(self, model: Model, n: int, out: str | None, *, seed: int | None = None,
                       **options) -> tuple[str | None, str | None]:

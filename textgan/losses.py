@@ -11,13 +11,17 @@ The objectives of the paper's comparisons (`TrainConfig.objective`):
                         generator      -E[log sigmoid(D(fake))]   (non-saturating, Goodfellow et al.)
 
 D returns logits for `gan`; softplus keeps both forms exact for large |D|.
+
+    mle                 no critic: an autoregressive model's cross-entropy of the next token
+                        (teacher forcing), the maximum-likelihood yardstick (textgan/mle.py)
 """
 from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor
 
-OBJECTIVES = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")
+ADVERSARIAL = ("wgan-gp", "wgan-gp-one-sided", "wgan-clip", "gan")   # the Trainer's critic objectives
+OBJECTIVES = ADVERSARIAL + ("mle",)
 
 
 def critic_loss(d_real: Tensor, d_fake: Tensor, penalty: Tensor | float) -> Tensor:
@@ -43,6 +47,11 @@ def gan_discriminator_loss(d_real: Tensor, d_fake: Tensor) -> Tensor:
 def gan_generator_loss(d_fake: Tensor) -> Tensor:
     """The non-saturating generator loss -E[log sigmoid(D(fake))]."""
     return F.softplus(-d_fake).mean()
+
+
+def mle_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Mean cross-entropy (nats per token) of logits [..., V] for the token ids targets [...]."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
 def uses_penalty(objective: str) -> bool:

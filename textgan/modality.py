@@ -33,13 +33,14 @@ from textgan.errors import CheckpointError, ConfigError
 class RunParts:
     """What a modality builds for one run."""
     generator: nn.Module
-    critic: nn.Module
+    critic: nn.Module | None                       # None: an objective without one (mle)
     sampler: Any                                   # next() / state_dict() / load_state_dict()
     evaluator: Callable | None = None              # (generator, step) -> dict; writes samples
     heldout: Iterable[torch.Tensor] | None = None  # fixed held-out batches (critic input form)
     extra_state: dict = field(default_factory=dict)      # saved in every checkpoint
     files: dict[str, dict] = field(default_factory=dict)  # JSON files written beside config.json
     check_resume: Callable[[dict], None] | None = None   # refuse a checkpoint that does not fit
+    trainer: Callable | None = None                # the loop's class (None: the adversarial Trainer)
 
 
 @dataclass

@@ -33,7 +33,7 @@ def set_learning_rates(step: int, cfg: TrainConfig, opt_g, opt_d) -> None:
         return
     factor = max(0.0, 1.0 - step / cfg.iters)
     for opt, base in ((opt_g, cfg.lr), (opt_d, cfg.critic_lr or cfg.lr)):
-        for group in opt.param_groups:
+        for group in opt.param_groups if opt is not None else ():   # None: no critic
             group["lr"] = base * factor
 
 

@@ -51,6 +51,11 @@ PRESETS: dict[str, dict[str, dict]] = {
     # DCGAN: Adam 2e-4, beta (0.5, 0.999), one discriminator step, non-saturating generator loss
     "objective/gan": {"train": {"optimizer": "adam", "lr": 2e-4, "beta1": 0.5, "beta2": 0.999,
                                 "critic_iters": 1, "critic_lr": 0.0, "lr_decay": "none"}},
+    # Maximum likelihood (textgan/mle.py): the usual language-model settings, Adam 1e-3 with betas
+    # (0.9, 0.999), one step per iteration, no weight average; the model's size is the preset's
+    # (paper: DIM 512, 5 blocks; small: DIM 64, 2 blocks), as the GAN's at the same preset.
+    "objective/mle": {"train": {"optimizer": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.999,
+                                "critic_iters": 1, "critic_lr": 0.0, "lr_decay": "none", "ema": 0.0}},
 
     # ------------------------------------------------------------------ images
     "image/toy/paper": {   # gan_toy.py

@@ -210,8 +210,9 @@ def _train(modality: Modality, cfg, out: Path, device: torch.device, world: Worl
                                                     interactive=interactive, log=log))
     hooks = TrainerHooks(extra_state={"config": cfg.to_dict(), **parts.extra_state},
                          log=log, progress=progress, headline=modality.headline_for(cfg))
-    with runtime.training_environment(device, parts.generator, parts.critic):
-        trainer = Trainer(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
+    nets = [net for net in (parts.generator, parts.critic) if net is not None]
+    with runtime.training_environment(device, *nets):
+        trainer = (parts.trainer or Trainer)(parts.generator, parts.critic, parts.sampler, cfg.train, device, run_dir=out,
                           evaluator=parts.evaluator, hooks=hooks, heldout=parts.heldout, world=world,
                           callbacks=callbacks)
         if resume:

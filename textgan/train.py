@@ -80,8 +80,8 @@ def _autocast_factory(precision: str, device: torch.device) -> Callable[[], cont
     return contextlib.nullcontext
 
 
-def _maybe_compile(generator: nn.Module, critic: nn.Module, compile_: bool,
-                   device: torch.device) -> tuple[nn.Module, nn.Module]:
+def _maybe_compile(generator: nn.Module, critic: nn.Module | None, compile_: bool,
+                   device: torch.device) -> tuple[nn.Module, nn.Module | None]:
     """torch.compile'd forwards of both networks on CUDA when asked; the plain modules otherwise.
 
     Only first-order graphs go through the compiled forms: the gradient penalty calls the critic
@@ -89,7 +89,7 @@ def _maybe_compile(generator: nn.Module, critic: nn.Module, compile_: bool,
     support).  On CPU compiling did not pay off in our measurements, so it is never attempted."""
     if not compile_ or device.type != "cuda":
         return generator, critic
-    return torch.compile(generator), torch.compile(critic)
+    return torch.compile(generator), critic if critic is None else torch.compile(critic)
 
 
 def _has_batch_norm(net: nn.Module) -> bool:
@@ -114,9 +114,12 @@ class Trainer:
     returns scores only.  `heldout` is a fixed set of real examples that training never sees, as a
     re-iterable of batches in the critic's input form: each log records the critic's Wasserstein
     estimate on it (`wasserstein_heldout`), beside the training batches' `wasserstein`.
-    `optimizers`: (generator's, critic's) instead of the ones `cfg` describes."""
+    `optimizers`: (generator's, critic's) instead of the ones `cfg` describes.
 
-    def __init__(self, generator: nn.Module, critic: nn.Module, sampler: RealSampler,
+    `critic` is None for objectives without one (maximum likelihood, textgan/mle.py, whose subclass
+    brings its own `iteration`): there is then no critic optimiser and no critic in checkpoints."""
+
+    def __init__(self, generator: nn.Module, critic: nn.Module | None, sampler: RealSampler,
                  cfg: TrainConfig, device: torch.device, run_dir: str | Path | None = None,
                  evaluator: Evaluator | None = None, hooks: TrainerHooks | None = None,
                  heldout: Iterable[torch.Tensor] | None = None, world: World = SINGLE,
@@ -141,12 +144,14 @@ class Trainer:
         # combined with DDP, untested here).  _G_step/_D_step are what each network's own update
         # calls: DDP wrappers under torchrun, which all-reduce the gradients; the same objects else.
         self._G, self._D = _maybe_compile(generator, critic, cfg.compile and not world.distributed, device)
-        self._G_step, self._D_step = world.wrap(self._G, device), world.wrap(self._D, device)
+        self._G_step = world.wrap(self._G, device)
+        self._D_step = world.wrap(self._D, device) if critic is not None else None
         if optimizers is not None:
             self.opt_g, self.opt_d = optimizers
         else:
             self.opt_g = make_optimizer(self.G.parameters(), cfg, device)
-            self.opt_d = make_optimizer(self.D.parameters(), cfg, device, lr=cfg.critic_lr or cfg.lr)
+            self.opt_d = None if critic is None else \
+                make_optimizer(self.D.parameters(), cfg, device, lr=cfg.critic_lr or cfg.lr)
         self.average = WeightAverage(generator, cfg.ema) if cfg.ema else None
         # Batch norm normalises over the batch it is given: such a generator makes each critic
         # step's fakes in a call of its own, as the paper's code does.
@@ -306,7 +311,8 @@ class Trainer:
         return self.stats.read(self.world)
 
     def _check_finite(self, stats: dict) -> None:
-        check_finite(stats, self.step, generator=self.G, critic=self.D)
+        nets = {"generator": self.G} if self.D is None else {"generator": self.G, "critic": self.D}
+        check_finite(stats, self.step, **nets)
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict:
@@ -314,8 +320,10 @@ class Trainer:
         every rank must call it (it gathers each rank's RNG state into `rng_by_rank` on rank 0)."""
         rng = capture_rng_state()
         state = {"step": self.step, "elapsed": self.elapsed + self._since_start(),
-                 "generator": self.G.state_dict(), "critic": self.D.state_dict(),
-                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                 "generator": self.G.state_dict(),
+                 "critic": None if self.D is None else self.D.state_dict(),
+                 "opt_g": self.opt_g.state_dict(),
+                 "opt_d": None if self.opt_d is None else self.opt_d.state_dict(),
                  "rng": rng, "sampler": self.sampler.state_dict(),
                  **self.hooks.extra_state}
         if self.average is not None:
@@ -328,14 +336,16 @@ class Trainer:
         """Resume from a checkpoint (read to the CPU: load_state_dict copies to each tensor's device,
         and the RNG states must be CPU tensors)."""
         self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["critic"])
+        if self.D is not None:
+            self.D.load_state_dict(state["critic"])
         if self.average is not None:
             if "generator_avg" in state:
                 self.average.net.load_state_dict(state["generator_avg"])
             else:
                 self.average.reset()
         self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        if self.opt_d is not None:
+            self.opt_d.load_state_dict(state["opt_d"])
         self.sampler.load_state_dict(state["sampler"])
         # each rank its own RNG state from a distributed run of the same size; rank 0's otherwise
         by_rank = state.get("rng_by_rank") or []
