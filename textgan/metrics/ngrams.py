@@ -13,8 +13,9 @@ a *dense id* in [0, U_k) (U_k = number of distinct k-grams of the corpus), and a
 every extension, codes stay below U_k * base < 2**63 for any n (a plain
 ``base**n`` code would overflow int64 for word 4-grams or character 6-grams).
 Codes are counted with ``np.bincount`` while the code space is at most
-``DENSE_LIMIT`` (then a lookup table maps code -> dense id), and by sorting
-(``np.unique`` per chunk, merged) beyond it (then ``np.searchsorted``).
+``DENSE_LIMIT`` and a few bins per corpus token (then a lookup table maps code ->
+dense id), and by sorting (``np.unique`` per chunk, merged) beyond it (then
+``np.searchsorted``); both give the same statistics.
 The corpus is processed in row chunks, so peak memory is bounded by the chunk
 size and the tables, not by N * L.
 
@@ -41,6 +42,8 @@ import numpy as np
 from textgan.metrics.js import js_bits
 
 DENSE_LIMIT = 1 << 26      # code spaces up to 64M are counted with np.bincount; beyond, by sorting
+DENSE_PER_TOKEN = 8        # ... and only up to 8 bins per corpus token (tables sized to the space
+DENSE_FLOOR = 1 << 16      #     cost more than sorting a few codes), at least 64K bins
 RAW_LIMIT = 1 << 22        # extend raw codes while the next space stays this small (cache-friendly)
 CHUNK_ELEMENTS = 1 << 20   # tokens per corpus chunk: small, reused temporaries (fresh big arrays page-fault)
 BUFFER_ELEMENTS = 1 << 24  # codes gathered before one bincount / sort
@@ -92,11 +95,13 @@ class _Level:
 
 
 class _Counter:
-    """Accumulates the counts of valid codes over chunks: bincount or sorting, run on a
-    reused buffer of BUFFER_ELEMENTS codes rather than per small chunk."""
+    """Accumulates the counts of valid codes over chunks: bincount (code spaces up to
+    `dense_limit`) or sorting, run on a reused buffer of BUFFER_ELEMENTS codes rather
+    than per small chunk.  Both give the same keys and counts."""
 
-    def __init__(self, space: int):
+    def __init__(self, space: int, dense_limit: int = DENSE_LIMIT):
         self.space = space
+        self.bincount = space <= dense_limit
         self.total: np.ndarray | None = None
         self.parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.buf = np.empty(0, np.int64)
@@ -115,7 +120,7 @@ class _Counter:
         codes, self.used = self.buf[:self.used], 0
         if codes.size == 0:
             return
-        if self.space <= DENSE_LIMIT:
+        if self.bincount:
             c = np.bincount(codes, minlength=self.space)
             if self.total is None:
                 self.total = c
@@ -127,7 +132,7 @@ class _Counter:
     def level(self, dense: bool) -> _Level:
         self.flush()
         self.buf = np.empty(0, np.int64)
-        if self.space <= DENSE_LIMIT:
+        if self.bincount:
             total = self.total if self.total is not None else np.zeros(self.space, np.int64)
             keys = np.flatnonzero(total).astype(np.int64)
             counts = total[keys].astype(np.int64)
@@ -210,7 +215,9 @@ class NgramReference:
             spaces = [space]
             while first + len(spaces) - 1 < max_n and spaces[-1] * self.base <= RAW_LIMIT:
                 spaces.append(spaces[-1] * self.base)
-            counters = [_Counter(sp) for sp in spaces]
+            # A small corpus (the word n-grams of a few hundred lines) is sorted, not binned.
+            dense_limit = min(DENSE_LIMIT, max(DENSE_FLOOR, DENSE_PER_TOKEN * ids.size))
+            counters = [_Counter(sp, dense_limit) for sp in spaces]
             for chunk in self._chunks(ids):
                 sym = self._symbols(chunk)
                 ext = self._ext_ids(sym, first - 1)
