@@ -14,6 +14,7 @@ lines (the evaluation's sample size) exists, at most 10,000, none when under
 """
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
 import sys
@@ -254,7 +255,7 @@ class CorpusText(SequenceABC):
         self.ids = ids
         self._lines = lines
         self._spans = spans or []                 # per file: its bytes and its lines' spans
-        self._first = np.cumsum([0] + [len(s) for _, s, _ in self._spans])   # first row per file
+        self._first = np.cumsum([0] + [len(s) for _, s, _ in self._spans]).tolist()  # first row per file
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -265,9 +266,9 @@ class CorpusText(SequenceABC):
         if not -len(self) <= i < len(self):
             raise IndexError("corpus line index out of range")
         i %= len(self)
-        f = int(np.searchsorted(self._first, i, side="right")) - 1
+        f = bisect.bisect_right(self._first, i) - 1
         data, starts, ends = self._spans[f]
-        j = i - int(self._first[f])
+        j = i - self._first[f]
         return data[int(starts[j]):int(ends[j])].decode("utf-8", errors="replace")
 
 

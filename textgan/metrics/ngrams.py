@@ -294,7 +294,10 @@ class NgramReference:
         # counts the 4-grams (p, bigram j), column size + x the rows ending in (p, symbol x).
         # The other orders follow from it: every bigram but a row's last starts a 4-gram or
         # ends one of those trigrams, and so on.
-        table = np.zeros(size * (size + R) + 1, np.int64)
+        # (int32 counts where they cannot overflow: half the table, fewer cache misses)
+        count_type = np.int32 if ids.size < 2**31 else np.int64
+        one = count_type(1)
+        table = np.zeros(size * (size + R) + 1, count_type)
         trash = len(table) - 1                       # a cell for the windows that count nothing
 
         rows = max(1, min(self._rows, FAST_CHUNK_ELEMENTS // L))
@@ -332,12 +335,12 @@ class NgramReference:
             q[L - 3::L] = d[L - 3::L] * (size + R) + size + s[L - 1::L]   # each row's last trigram
             q[L - 2::L] = trash                      # windows that cross a row boundary
             q[L - 1::L] = trash
-            np.add.at(table, q, 1)
+            np.add.at(table, q, one)
 
         # Final dense bigram ids: by falling count, ties by code; every table re-keyed to them.
         code2 = np.concatenate(codes)
         U2 = n_ids
-        table = table[:-1].reshape(size, size + R)[:U2]
+        table = table[:-1].reshape(size, size + R)[:U2].astype(np.int64)
         t4, t3 = table[:, :U2], table[:, size:].copy()   # t3: (first bigram, third symbol)
         ends, last = np.nonzero(t3)                  # each row's last trigram and its count
         n_ends = t3[ends, last]
