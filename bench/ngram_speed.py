@@ -20,7 +20,10 @@ shuffled again are written to a temporary directory.  Every side runs in its own
     characters (a character bigram Markov chain fitted on the corpus's first 20,000 lines,
     generated in numpy; generation not timed, its array counts in the peak RSS).
 
-Medians over the repeats are reported.  Prints one JSON object and appends it to bench/RESULTS.md.
+Each ratio is given from wall-clock seconds and from CPU seconds (user + system of the side's
+process: on a shared machine the wall clock also counts the time other processes held the
+cores).  Medians over the repeats are reported.  Prints one JSON object and appends it to
+bench/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def run_js(corpus: str, samples: str) -> dict:
     sys.path.insert(0, ROOT)
     from textgan.metrics.ngrams import NgramReference
     from textgan.metrics.tokens import file_char_ids
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     c = file_char_ids(corpus, 32)
     s = file_char_ids(samples, 32)
     t1 = time.perf_counter()
@@ -84,21 +87,21 @@ def run_js(corpus: str, samples: str) -> dict:
     t2 = time.perf_counter()
     js = ref.js(s)
     t3 = time.perf_counter()
-    return {**js, "total_s": t3 - t0, "read_encode_s": t1 - t0, "build_s": t2 - t1,
-            "js_ms": 1000 * (t3 - t2), "peak_rss_mb": peak_mb()}
+    return {**js, "total_s": t3 - t0, "cpu_s": time.process_time() - c0, "read_encode_s": t1 - t0,
+            "build_s": t2 - t1, "js_ms": 1000 * (t3 - t2), "peak_rss_mb": peak_mb()}
 
 
 def run_eval(corpus: str, samples: str) -> dict:
     sys.path.insert(0, ROOT)
     from textgan.lm import evaluate_lm
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = evaluate_lm(samples=samples, run_dir=None, n=640, corpus=corpus, heldout=None, seq_len=None,
                          max_lines=10_000_000, data_dir=None, download=False, seed=0, log=lambda *a: None)
     line = json.dumps(result)           # what `eval-lm --json` prints
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {**{f"js{n}": result[f"js{n}"] for n in range(1, 5)}, "floor_js4": result["floor"]["js4"],
             "in_test1": result["samples"]["in_test1"], "json_chars": len(line), "total_s": total,
-            "peak_rss_mb": peak_mb()}
+            "cpu_s": cpu, "peak_rss_mb": peak_mb()}
 
 
 def run_baseline(corpus: str, samples: str) -> dict:
@@ -179,27 +182,23 @@ def main() -> None:
         runs = []
         for _ in range(a.repeats):          # interleaved, so every side sees the same machine load
             run = {"baseline": child("baseline", a.corpus, samples)}
-            base = run["baseline"]["total_s"]
-            if "a" in a.part:
-                run["ngram_js"] = child("js", a.corpus, samples)
-                run["ngram_js_ratio"] = base / run["ngram_js"]["total_s"]
-                run["max_abs_js_diff"] = max(abs(run["ngram_js"][f"js{n}"] - run["baseline"][f"js{n}"])
-                                             for n in range(1, 5))
-            if "e" in a.part:
-                run["eval_lm"] = child("eval", a.corpus, samples)
-                run["eval_lm_ratio"] = base / run["eval_lm"]["total_s"]
-                run["eval_lm_max_abs_js_diff"] = max(abs(run["eval_lm"][f"js{n}"] - run["baseline"][f"js{n}"])
-                                                     for n in range(1, 5))
+            for part, side, kind in (("a", "ngram_js", "js"), ("e", "eval_lm", "eval")):
+                if part in a.part:
+                    out = run[side] = child(kind, a.corpus, samples)
+                    run[f"{side}_ratio"] = run["baseline"]["total_s"] / out["total_s"]
+                    run[f"{side}_cpu_ratio"] = run["baseline"]["cpu_s"] / out["cpu_s"]
+                    run[f"{side}_max_abs_js_diff"] = max(abs(out[f"js{n}"] - run["baseline"][f"js{n}"])
+                                                         for n in range(1, 5))
             runs.append(run)
         med = lambda key, sub=None: float(statistics.median(r[key] if sub is None else r[key][sub] for r in runs))
         summary = {"corpus_lines": n_lines, "repeats": a.repeats,
-                   "median_baseline_s": med("baseline", "total_s")}
-        if "a" in a.part:
-            summary.update(median_ngram_js_ratio=med("ngram_js_ratio"), median_ngram_js_s=med("ngram_js", "total_s"),
-                           max_abs_js_diff=max(r["max_abs_js_diff"] for r in runs))
-        if "e" in a.part:
-            summary.update(median_eval_lm_ratio=med("eval_lm_ratio"), median_eval_lm_s=med("eval_lm", "total_s"),
-                           eval_lm_max_abs_js_diff=max(r["eval_lm_max_abs_js_diff"] for r in runs))
+                   "median_baseline_s": med("baseline", "total_s"), "median_baseline_cpu_s": med("baseline", "cpu_s")}
+        for part, side in (("a", "ngram_js"), ("e", "eval_lm")):
+            if part in a.part:
+                summary.update({f"median_{side}_ratio": med(f"{side}_ratio"),
+                                f"median_{side}_cpu_ratio": med(f"{side}_cpu_ratio"),
+                                f"median_{side}_s": med(side, "total_s"), f"median_{side}_cpu_s": med(side, "cpu_s"),
+                                f"{side}_max_abs_js_diff": max(r[f"{side}_max_abs_js_diff"] for r in runs)})
         result["timed"] = {**summary, "runs": runs}
     if "b" in a.part:
         result["b"] = child("scale", a.corpus, str(a.scale_lines))
