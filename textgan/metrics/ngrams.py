@@ -330,9 +330,10 @@ class NgramReference:
                 n_ids += len(new)
                 d[miss] = prov[c[miss]]
             q = qbuf[:n]                             # q[i]: the cell of the window at i
-            np.multiply(d[:-2], size + R, out=q[:n - 3])
+            width = np.int64(size + R)               # (int64: the ids are int32)
+            np.multiply(d[:-2], width, out=q[:n - 3])
             q[:n - 3] += d[2:]
-            q[L - 3::L] = d[L - 3::L] * (size + R) + size + s[L - 1::L]   # each row's last trigram
+            q[L - 3::L] = d[L - 3::L] * width + size + s[L - 1::L]   # each row's last trigram
             q[L - 2::L] = trash                      # windows that cross a row boundary
             q[L - 1::L] = trash
             np.add.at(table, q, one)
