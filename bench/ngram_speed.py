@@ -34,7 +34,6 @@ import platform
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -175,10 +174,9 @@ def main() -> None:
                     f"{os.cpu_count()} cpus, python {platform.python_version()}"}
     with open(a.corpus, "rb") as f:
         n_lines = sum(1 for _ in f)
-    timed = [k for k in ("a", "e") if k in a.part]
-    if timed:
-        workdir = tempfile.mkdtemp(prefix="textgan_bench_")
-        samples = a.samples or make_samples(a.corpus, workdir)
+    workdir = tempfile.TemporaryDirectory(prefix="textgan_bench_")
+    if "a" in a.part or "e" in a.part:
+        samples = a.samples or make_samples(a.corpus, workdir.name)
         runs = []
         for _ in range(a.repeats):          # interleaved, so every side sees the same machine load
             run = {"baseline": child("baseline", a.corpus, samples)}
@@ -202,6 +200,7 @@ def main() -> None:
         result["timed"] = {**summary, "runs": runs}
     if "b" in a.part:
         result["b"] = child("scale", a.corpus, str(a.scale_lines))
+    workdir.cleanup()
     text = json.dumps(result, indent=1)
     print(text)
     if not a.no_record:
