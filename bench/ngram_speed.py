@@ -1,17 +1,29 @@
 #!/usr/bin/env python3
-"""n-gram JS speed and memory: textgan vs the reference NgramModel path, and corpus scale.
+"""n-gram JS and eval-lm speed against the plain baseline (bench/baseline_ngrams.py), and corpus scale.
 
-  python bench/ngram_speed.py [--lines 1000000] [--scale-lines 10000000] [--part a|b|ab] [--repeats 3]
+  python bench/ngram_speed.py --corpus PATH [--samples PATH] [--part aeb] [--repeats 3]
+  python bench/ngram_speed.py --corpus PATH --source FILE --lines 1000000 ...   (makes PATH first)
 
-(a) JS-1..4 of 640 lines against a LINES-line corpus (lines of ../shared/data emnlp + coco
-    with their words shuffled, seeded, written to /tmp), reading and encoding included,
-    timed inside one process after imports; textgan and ../shared/bench/reference_lm.py
-    (read_lines + NgramModel.js_with) each run in their own subprocess for a clean peak RSS,
-    REPEATS times interleaved; the median speedup and the largest JS difference are reported.
+--source: PATH is made from FILE's non-blank lines, repeated in order up to LINES lines, each
+with its words shuffled (seeded).  Without --samples, 640 seeded corpus lines with their words
+shuffled again are written to a temporary directory.  Every side runs in its own subprocess
+(a clean peak RSS), timed inside it after its imports; per repeat, the baseline, then (a), then
+(e), so each ratio compares runs of the same minute on the same machine:
+
+(a) ngram_js: the paper's JS-1..4 of the samples against the corpus, reading included:
+    the public `textgan.ngram_js(SAMPLES, PATH)` against the baseline's plain path
+    (tuples, dict counts; bench/baseline_ngrams.py).  Ratio: baseline seconds / textgan seconds.
+(e) eval_lm: the whole `textgan eval-lm --samples SAMPLES --corpus PATH --json` in-process
+    (evaluate_lm and the JSON line; every metric, the real-data floor on the corpus's own
+    held-out split).  Ratio: the baseline's JS-only seconds / eval-lm seconds.
 (b) Corpus statistics (NgramReference, n = 1..4) over SCALE-LINES synthetic lines of 32
-    characters (a character bigram Markov chain fitted on the real lines, generated in
-    numpy; generation not timed, its array counts in the peak RSS).
-Prints one JSON object and appends it to bench/RESULTS.md.
+    characters (a character bigram Markov chain fitted on the corpus's first 20,000 lines,
+    generated in numpy; generation not timed, its array counts in the peak RSS).
+
+Each ratio is given from wall-clock seconds and from CPU seconds (user + system of the side's
+process: on a shared machine the wall clock also counts the time other processes held the
+cores).  Medians over the repeats are reported.  Prints one JSON object and appends it to
+bench/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -22,89 +34,79 @@ import platform
 import random
 import resource
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
+from record import record, run_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
-REF = os.path.join(SHARED, "bench", "reference_lm.py")
-SOURCES = [os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt"),
-           os.path.join(SHARED, "data", "coco", "image_coco.txt")]
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def real_lines() -> list[str]:
-    out = []
-    for p in SOURCES:
-        with open(p, encoding="utf-8") as f:
-            out += [l.rstrip("\n") for l in f if l.strip()]
-    return out
+def shuffled_words(line: str, rng: random.Random) -> str:
+    w = line.split()
+    rng.shuffle(w)
+    return " ".join(w)
 
 
-def make_files(n_lines: int, workdir: str) -> tuple[str, str]:
-    os.makedirs(workdir, exist_ok=True)
-    corpus, samples = os.path.join(workdir, f"corpus_{n_lines}.txt"), os.path.join(workdir, "samples_640.txt")
-    base = real_lines()
+def make_corpus(source: str, path: str, n_lines: int) -> None:
+    with open(source, encoding="utf-8") as f:
+        base = [line.rstrip("\n") for line in f if line.strip()]
     rng = random.Random(0)
-
-    def shuffled(line: str) -> str:
-        w = line.split()
-        rng.shuffle(w)
-        return " ".join(w)
-
-    if not os.path.exists(corpus):
-        with open(corpus, "w", encoding="utf-8") as f:
-            for i in range(n_lines):
-                f.write(shuffled(base[i % len(base)]) + "\n")
-    with open(samples, "w", encoding="utf-8") as f:
-        for line in random.Random(1).sample(base, 640):
-            f.write(shuffled(line) + "\n")
-    return corpus, samples
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n_lines):
+            f.write(shuffled_words(base[i % len(base)], rng) + "\n")
 
 
-def run_textgan(corpus: str, samples: str) -> dict:
+def make_samples(corpus: str, workdir: str, n: int = 640) -> str:
+    with open(corpus, encoding="utf-8", errors="replace") as f:
+        lines = [line.rstrip("\n") for line in f]
+    rng = random.Random(1)
+    path = os.path.join(workdir, f"samples_{n}.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        for line in rng.sample(lines, n):
+            f.write(shuffled_words(line, rng) + "\n")
+    return path
+
+
+def run_js(corpus: str, samples: str) -> dict:
     sys.path.insert(0, ROOT)
-    from textgan.metrics.ngrams import NgramReference
-    from textgan.metrics.tokens import file_char_ids
-    t0 = time.perf_counter()
-    c = file_char_ids(corpus, 32)
-    s = file_char_ids(samples, 32)
+    import textgan
+    t0, c0 = time.perf_counter(), time.process_time()
+    js = textgan.ngram_js(samples, corpus, max_n=4, seq_len=32)   # the public function, reading included
     t1 = time.perf_counter()
-    ref = NgramReference(c, 4)
-    t2 = time.perf_counter()
-    js = ref.js(s)
-    t3 = time.perf_counter()
-    reps = [time.perf_counter()]
-    for _ in range(20):
-        ref.js(s)
-        reps.append(time.perf_counter())
-    return {**js, "total_s": t3 - t0, "read_encode_s": t1 - t0, "build_s": t2 - t1,
-            "js_640_ms": 1000 * (reps[-1] - reps[0]) / 20, "peak_rss_mb": peak_mb()}
+    return {**js, "total_s": t1 - t0, "cpu_s": time.process_time() - c0, "peak_rss_mb": peak_mb()}
 
 
-def run_reference(corpus: str, samples: str) -> dict:
-    sys.path.insert(0, os.path.dirname(REF))
-    import reference_lm as R
-    t0 = time.perf_counter()
-    c = R.read_lines(corpus, 32, 10_000_000)
-    s = R.read_lines(samples, 32, 10_000_000)
-    out = {f"js{n}": R.NgramModel(n, s).js_with(R.NgramModel(n, c)) for n in range(1, 5)}
-    return {**out, "total_s": time.perf_counter() - t0, "peak_rss_mb": peak_mb()}
+def run_eval(corpus: str, samples: str) -> dict:
+    sys.path.insert(0, ROOT)
+    from textgan.lm import evaluate_lm
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = evaluate_lm(samples=samples, run_dir=None, n=640, corpus=corpus, heldout=None, seq_len=None,
+                         max_lines=10_000_000, data_dir=None, download=False, seed=0, log=lambda *a: None)
+    line = json.dumps(result)           # what `eval-lm --json` prints
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {**{f"js{n}": result[f"js{n}"] for n in range(1, 5)}, "floor_js4": result["floor"]["js4"],
+            "in_test1": result["samples"]["in_test1"], "json_chars": len(line), "total_s": total,
+            "cpu_s": cpu, "peak_rss_mb": peak_mb()}
 
 
-def run_scale(n_lines: int) -> dict:
+def run_baseline(corpus: str, samples: str) -> dict:
+    import baseline_ngrams
+    return baseline_ngrams.js(corpus, samples, 32, 4)
+
+
+def run_scale(corpus: str, n_lines: int) -> dict:
     sys.path.insert(0, ROOT)
     import numpy as np
     from textgan.metrics.ngrams import NgramReference
-    from textgan.metrics.tokens import char_ids
-    real = char_ids(real_lines(), 32)
+    from textgan.metrics.tokens import file_char_ids
+    real = file_char_ids(corpus, 32, max_lines=20_000)
     alphabet, dense = np.unique(real, return_inverse=True)
     dense = dense.reshape(real.shape)
     V = len(alphabet)
@@ -133,52 +135,69 @@ def run_scale(n_lines: int) -> dict:
             "array_mb": ids.nbytes / 2**20}
 
 
+CHILDREN = {"js": run_js, "eval": run_eval, "baseline": run_baseline}
+
+
 def child(kind: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", kind, *args],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json([sys.executable, os.path.abspath(__file__), "--child", kind, *args], kind)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lines", type=int, default=1_000_000)
+    p.add_argument("--corpus", help="text file, one line per line (made first with --source); required")
+    p.add_argument("--samples", help="generated lines (default: 640 shuffled corpus lines)")
+    p.add_argument("--source", help="make --corpus from this file's lines, words shuffled")
+    p.add_argument("--lines", type=int, default=1_000_000, help="with --source: corpus lines")
     p.add_argument("--scale-lines", type=int, default=10_000_000)
-    p.add_argument("--part", default="ab")
-    p.add_argument("--workdir", default="/tmp/textgan_bench")
-    p.add_argument("--repeats", type=int, default=3, help="part a: textgan/reference pairs, median reported")
+    p.add_argument("--part", default="aeb", help="any of a (ngram_js), e (eval-lm), b (scale)")
+    p.add_argument("--repeats", type=int, default=3, help="parts a and e: medians over this many")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     p.add_argument("--child", nargs="+")
     a = p.parse_args()
     if a.child:
         kind, *rest = a.child
-        fn = {"textgan": run_textgan, "reference": run_reference}.get(kind)
-        res = fn(*rest) if fn else run_scale(int(rest[0]))
-        print(json.dumps(res))
+        fn = CHILDREN.get(kind)
+        print(json.dumps(fn(*rest) if fn else run_scale(rest[0], int(rest[1]))))
         return
+    if not a.corpus:
+        p.error("--corpus is required")
+    if a.source:
+        make_corpus(a.source, a.corpus, a.lines)
     result: dict = {"bench": "ngram_speed", "machine": f"{platform.processor() or platform.machine()}, "
                     f"{os.cpu_count()} cpus, python {platform.python_version()}"}
-    if "a" in a.part:
-        corpus, samples = make_files(a.lines, a.workdir)
+    with open(a.corpus, "rb") as f:
+        n_lines = sum(1 for _ in f)
+    workdir = tempfile.TemporaryDirectory(prefix="textgan_bench_")
+    if "a" in a.part or "e" in a.part:
+        samples = a.samples or make_samples(a.corpus, workdir.name)
         runs = []
-        for _ in range(a.repeats):          # interleaved, so both sides see the same machine load
-            tg = child("textgan", corpus, samples)
-            ref = child("reference", corpus, samples)
-            runs.append({"textgan": tg, "reference": ref, "speedup": ref["total_s"] / tg["total_s"],
-                         "max_abs_js_diff": max(abs(tg[f"js{n}"] - ref[f"js{n}"]) for n in range(1, 5))})
-        med = lambda xs: float(statistics.median(xs))
-        result["a"] = {"corpus_lines": a.lines, "repeats": a.repeats,
-                       "median_speedup": med([r["speedup"] for r in runs]),
-                       "median_textgan_s": med([r["textgan"]["total_s"] for r in runs]),
-                       "median_reference_s": med([r["reference"]["total_s"] for r in runs]),
-                       "max_abs_js_diff": max(r["max_abs_js_diff"] for r in runs),
-                       "runs": runs}
+        for _ in range(a.repeats):          # interleaved, so every side sees the same machine load
+            run = {"baseline": child("baseline", a.corpus, samples)}
+            for part, side, kind in (("a", "ngram_js", "js"), ("e", "eval_lm", "eval")):
+                if part in a.part:
+                    out = run[side] = child(kind, a.corpus, samples)
+                    run[f"{side}_ratio"] = run["baseline"]["total_s"] / out["total_s"]
+                    run[f"{side}_cpu_ratio"] = run["baseline"]["cpu_s"] / out["cpu_s"]
+                    run[f"{side}_max_abs_js_diff"] = max(abs(out[f"js{n}"] - run["baseline"][f"js{n}"])
+                                                         for n in range(1, 5))
+            runs.append(run)
+        med = lambda key, sub=None: float(statistics.median(r[key] if sub is None else r[key][sub] for r in runs))
+        summary = {"corpus_lines": n_lines, "repeats": a.repeats,
+                   "median_baseline_s": med("baseline", "total_s"), "median_baseline_cpu_s": med("baseline", "cpu_s")}
+        for part, side in (("a", "ngram_js"), ("e", "eval_lm")):
+            if part in a.part:
+                summary.update({f"median_{side}_ratio": med(f"{side}_ratio"),
+                                f"median_{side}_cpu_ratio": med(f"{side}_cpu_ratio"),
+                                f"median_{side}_s": med(side, "total_s"), f"median_{side}_cpu_s": med(side, "cpu_s"),
+                                f"{side}_max_abs_js_diff": max(r[f"{side}_max_abs_js_diff"] for r in runs)})
+        result["timed"] = {**summary, "runs": runs}
     if "b" in a.part:
-        result["b"] = child("scale", str(a.scale_lines))
+        result["b"] = child("scale", a.corpus, str(a.scale_lines))
+    workdir.cleanup()
     text = json.dumps(result, indent=1)
     print(text)
-    if a.no_record:
-        return
-    record("ngram_speed.py", text)
+    if not a.no_record:
+        record("ngram_speed.py", text)
 
 
 if __name__ == "__main__":

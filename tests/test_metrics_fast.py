@@ -1,5 +1,8 @@
 """The fast paths agree exactly with the plain ones: vectorised file reading vs the reference's
-text-mode reading, and the two-pass n-gram build vs the general (order-by-order) build."""
+text-mode reading, and the one-pass n-gram build vs the general (order-by-order) build and its
+layout's definition."""
+import collections
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -134,3 +137,67 @@ def test_fast_build_ranks_rare_large_ids():
     fast = NgramReference(corpus, 4, chunk_elements=16)
     assert fast.base == ngrams.FAST_LOW + 3                  # €, 日, 本 ranked above the low ids
     assert_same_statistics(fast, general(corpus), samples)
+
+
+def fast_layout(corpus):
+    """The fast build's levels from their definition, counted in Python dicts: symbol codes (raw
+    ids, or raw ids below FAST_LOW and the larger ones ranked above it); bigram codes
+    s1 * R + s2, their dense ids by falling count, ties by code; trigram codes
+    dense(first bigram) * R + s3 and 4-gram codes dense(first bigram) * U2 + dense(last bigram),
+    sorted.  [(keys, counts)] for orders 1..4."""
+    rows = corpus.tolist()
+    hi = int(corpus.max())
+    high = sorted({x for r in rows for x in r if x >= ngrams.FAST_LOW})
+    if (hi + 1) ** 2 <= ngrams.RAW_LIMIT:
+        R, sym = hi + 1, {}
+    else:
+        R, sym = ngrams.FAST_LOW + len(high), {x: ngrams.FAST_LOW + i for i, x in enumerate(high)}
+    rows = [[sym.get(x, x) for x in r] for r in rows]
+    grams = [collections.Counter() for _ in range(4)]
+    for r in rows:
+        for i, x in enumerate(r):
+            grams[0][x] += 1
+            if i + 1 < len(r):
+                grams[1][x * R + r[i + 1]] += 1
+    keys2 = sorted(grams[1], key=lambda k: (-grams[1][k], k))
+    dense = {k: i for i, k in enumerate(keys2)}
+    for r in rows:
+        b = [dense[x * R + y] for x, y in zip(r, r[1:])]
+        for i in range(len(r) - 2):
+            grams[2][b[i] * R + r[i + 2]] += 1
+            if i + 3 < len(r):
+                grams[3][b[i] * len(keys2) + b[i + 2]] += 1
+    order = [sorted(grams[0]), keys2, sorted(grams[2]), sorted(grams[3])]
+    return [(keys, [g[k] for k in keys]) for keys, g in zip(order, grams)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_fast_build_levels_are_their_definition_whatever_the_sample(data):
+    # a sample of one row or a few: most bigrams are first met in the pass, the table grows
+    L = data.draw(st.integers(4, 9))
+    n_rows = data.draw(st.integers(1, 60))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    if data.draw(st.booleans()):
+        corpus = rng.integers(0, data.draw(st.integers(1, 40)), size=(n_rows, L))
+    else:
+        corpus = rng.choice(np.array([32, 97, 98, 255, 256, 8364, 0x1D11E]), size=(n_rows, L),
+                            p=[0.3, 0.3, 0.2, 0.1, 0.04, 0.03, 0.03])
+    want = fast_layout(corpus)
+    for sample_rows in (1, 3, 1 << 15):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ngrams, "FAST_SAMPLE_ROWS", sample_rows)
+            ref = NgramReference(corpus, 4, chunk_elements=data.draw(st.sampled_from([L, 4 * L, 1 << 20])))
+        if ref._levels[3].split != 2:            # many large ids: the general build ran
+            continue
+        assert [(lv.keys.tolist(), lv.counts.tolist()) for lv in ref._levels] == want
+
+
+def test_fast_build_gives_way_when_new_bigrams_outgrow_the_table(monkeypatch):
+    rng = np.random.default_rng(5)
+    corpus = np.concatenate([np.zeros((40, 6), np.int64), rng.integers(0, 30, size=(40, 6))])
+    monkeypatch.setattr(ngrams, "FAST_SAMPLE_ROWS", 2)        # samples rows 0 and 40: few bigrams
+    monkeypatch.setattr(ngrams, "DENSE_LIMIT", 40 ** 2)        # room for 40 bigram ids, not ~170
+    ref = NgramReference(corpus, 4, chunk_elements=60)
+    assert ref._levels[3].split == 0                          # the general build ran
+    assert ref.js(corpus[40:]) == general(corpus).js(corpus[40:])

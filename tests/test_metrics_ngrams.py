@@ -169,3 +169,21 @@ def test_unicode_beyond_any_vocab_is_lossless():
     ref = NgramReference(a, 1)
     assert ref.js(b)["js1"] == pytest.approx(oracle_js(["日本語x"], ["日本語𝄞"], 1), abs=1e-12)
     assert 0 < ref.js(b)["js1"] < 1
+
+
+def test_a_small_corpus_in_a_large_code_space_is_sorted_with_the_same_statistics(monkeypatch):
+    # 300 word lines over 2000 words: a 4M-bin bigram table would dwarf their ~1,500 tokens
+    rng = np.random.default_rng(4)
+    corpus = np.where(rng.random((300, 5)) < 0.8, rng.integers(0, 2000, (300, 5)), -1)
+    sample = np.concatenate([corpus[:20], rng.integers(-1, 2100, (20, 5))])
+    sorted_ref = NgramReference(corpus, 4)
+    monkeypatch.setattr(ngrams, "DENSE_FLOOR", 1 << 26)      # bin every space up to DENSE_LIMIT
+    binned = NgramReference(corpus, 4)
+    assert sorted_ref._levels[1].dense and sorted_ref._levels[1].lut is None    # which path ran
+    assert binned._levels[1].lut is not None
+    for n in range(1, 5):
+        assert sorted_ref.counts(n).tolist() == binned.counts(n).tolist()
+    assert sorted_ref.js(sample) == binned.js(sample)
+    assert sorted_ref.precision(sample) == binned.precision(sample)
+    pairs = {(a, b) for r in corpus.tolist() for a, b in zip(r[:-1], r[1:]) if a >= 0 and b >= 0}
+    assert sorted_ref.unique(2) == len(pairs)

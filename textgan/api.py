@@ -262,5 +262,12 @@ def ngram_js(samples: str | Path | Sequence[str], corpus: str | Sequence[str], *
     from textgan.metrics.tokens import char_ids
     if not (isinstance(max_n, int) and max_n > 0 and isinstance(seq_len, int) and seq_len > 0):
         raise ConfigError("max_n and seq_len must be positive integers")
-    reference = NgramReference(char_ids(_corpus_lines(corpus, max_lines, data_dir, False), seq_len), max_n)
+    if isinstance(corpus, str):   # a name or a path: read once, as bytes (eval-lm's fast path)
+        from textgan.config import DataConfig
+        from textgan.data.corpus import corpus_text
+        corpus_ids = corpus_text(DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir),
+                                 seq_len).ids
+    else:
+        corpus_ids = char_ids(_corpus_lines(corpus, max_lines, data_dir, False), seq_len)
+    reference = NgramReference(corpus_ids, max_n)
     return reference.js(char_ids(_lines(samples, "samples"), seq_len), max_n)

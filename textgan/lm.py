@@ -236,7 +236,7 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
     """eval-lm: samples from a file (read exactly as the paper's evaluation) or a list of lines, or
     generated from a loaded text model, measured against a corpus's raw lines."""
     from textgan.config import DataConfig
-    from textgan.data.corpus import corpus_lines
+    from textgan.data.corpus import corpus_lines, corpus_text, heldout_rows
     from textgan.data.text_io import read_lines
     from textgan.evaluate import evaluate_text
 
@@ -263,22 +263,24 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
         seq_len = seq_len or model.config.model.seq_len     # judge the run at the length it was trained for
     seq_len = seq_len or 32
     data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
-    lines = corpus_lines(data, progress=False, interactive=interactive)
+    # The corpus is read once: its char ids for the n-gram reference, its lines on demand.
+    text = corpus_text(data, seq_len, interactive=interactive)
     inside = False
     if heldout is not None:
         held = read_lines(heldout)
     elif corpus == "billion-words":
         held = corpus_lines(data, progress=False, split="heldout")  # the benchmark's own held-out shards
     else:
-        held = corpus_lines(data, progress=False, split="heldout")  # the corpus's own seeded split
+        held = [text[i] for i in heldout_rows(len(text)).tolist()]  # the corpus's own seeded split
         inside = True
     checks = {}
     if corpus == "synthetic":
         # The built-in grammar can tell exactly which lines it could have produced, real ones too.
         from textgan.data.synthetic import acceptance_rate
         checks["grammar"] = (lambda lines: acceptance_rate(lines, seq_len), "higher")
-    return evaluate_text(sample_text, lines, seq_len=seq_len, heldout_lines=held or None, seed=seed,
-                         heldout_in_corpus=inside, line_checks=checks)
+    return evaluate_text(sample_text, text, seq_len=seq_len, heldout_lines=held or None, seed=seed,
+                         heldout_in_corpus=inside, line_checks=checks,
+                         reference=NgramReference(text.ids, max_n=4))
 
 
 class Text(Modality):

@@ -14,8 +14,11 @@ lines (the evaluation's sample size) exists, at most 10,000, none when under
 """
 from __future__ import annotations
 
+import bisect
+import mmap
 import os
 import sys
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -24,7 +27,7 @@ import numpy as np
 
 from textgan.data import billion_words as bw
 from textgan.data import cache, hf
-from textgan.data.text_io import (BLOCK_BYTES, Piece, file_format, iter_piece_lines,
+from textgan.data.text_io import (BLOCK_BYTES, Piece, decode_block, file_format, iter_piece_lines,
                                   read_source_lines, sniff, split_file, warn_replaced)
 from textgan.data.vocab import Vocab
 from textgan.errors import CorpusError
@@ -83,6 +86,7 @@ class Source:
     key: dict = field(default_factory=dict)                  # identity for the cache
     total_bytes: int = 0                                     # size of the files (pool or not)
     line_bound: int | None = None                            # most lines the files can hold
+    files: list[tuple[str, str, str]] | None = None          # (path, format, field) of file corpora
 
 
 # -- resolving a spec --------------------------------------------------------
@@ -136,7 +140,7 @@ def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source
                       heldout_pieces=[Piece(str(h), "txt") for h in held],
                       key={"files": cache.file_fingerprint(shards + held)},
                       total_bytes=sum(s.stat().st_size for s in shards),
-                      line_bound=sum(s.stat().st_size + 1 for s in shards))
+                      line_bound=sum(s.stat().st_size + 1 for s in shards), files=files)
     if corpus in LOCAL_NAMED:
         where = (Path(data.data_dir).expanduser() if data.data_dir else cache.default_data_dir()) / corpus
         if not where.is_dir():
@@ -162,7 +166,7 @@ def resolve(data, *, interactive: bool = False, progress: bool = True) -> Source
                   total_bytes=sum(size for _, size, _ in prints),
                   # every line but a file's last ends in a newline byte (gzip: unknown)
                   line_bound=None if any(fmt.endswith("gz") for _, fmt, _ in files)
-                  else sum(size + 1 for _, size, _ in prints))
+                  else sum(size + 1 for _, size, _ in prints), files=files)
 
 
 # -- held-out rows -----------------------------------------------------------
@@ -238,6 +242,79 @@ def corpus_lines(data, *, progress: bool = True, interactive: bool = False,
         return [lines[i] for i in rows]
     drop = set(rows.tolist())
     return [line for i, line in enumerate(lines) if i not in drop]
+
+
+class CorpusText(SequenceABC):
+    """A corpus's raw lines (`corpus_lines`, split "all"), read once: `ids`, the character ids
+    of every line cut/padded to seq_len (the values of `tokens.char_ids` of the lines), and
+    the lines themselves as a sequence.  Plain text files are scanned as bytes and a line is
+    decoded only when asked for, so a million-line corpus costs no million Python strings."""
+
+    def __init__(self, ids: np.ndarray, lines: list[str] | None = None,
+                 spans: list[tuple[bytes | mmap.mmap, np.ndarray, np.ndarray]] | None = None):
+        self.ids = ids
+        self._lines = lines
+        self._spans = spans or []                 # per file: its bytes and its lines' spans
+        self._first = np.cumsum([0] + [len(s) for _, s, _ in self._spans]).tolist()  # first row per file
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __getitem__(self, i: int) -> str:
+        if self._lines is not None:
+            return self._lines[i]
+        if not -len(self) <= i < len(self):
+            raise IndexError("corpus line index out of range")
+        i %= len(self)
+        f = bisect.bisect_right(self._first, i) - 1
+        data, starts, ends = self._spans[f]
+        j = i - self._first[f]
+        return data[int(starts[j]):int(ends[j])].decode("utf-8", errors="replace")
+
+
+def corpus_text(data, seq_len: int, *, interactive: bool = False) -> CorpusText:
+    """`corpus_lines(data)` and their char ids in one read (eval-lm's corpus side)."""
+    from textgan.metrics.tokens import char_ids
+
+    src = resolve(data, interactive=interactive, progress=False)
+    if src.files is None or any(fmt != "txt" for _, fmt, _ in src.files):
+        lines = _all_lines(src, data.max_lines)
+        text = CorpusText(char_ids(lines, seq_len), lines=lines)
+    else:
+        text = _text_files(src, seq_len, data.max_lines)
+    if not len(text):
+        raise CorpusError(f"corpus {src.description} has no lines")
+    return text
+
+
+def _text_files(src: Source, seq_len: int, max_lines: int) -> CorpusText:
+    """Plain text files as bytes: line spans and char ids vectorised (`tokens.line_spans`), the
+    invalid UTF-8 sequences counted for the same warning as `corpus_lines` gives."""
+    from textgan.metrics.tokens import _positions, line_spans, spans_char_ids
+
+    parts, spans, bad, left = [], [], 0, max_lines
+    for path, _, _ in src.files:
+        if left <= 0:
+            break
+        sniff(path, "txt")
+        with open(path, "rb") as f:
+            try:   # mapped, not copied; the map stays open for the lines decoded later
+                raw: bytes | mmap.mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (ValueError, OSError):   # an empty file
+                raw = f.read()
+        raw, starts, ends = line_spans(raw, left)
+        left -= len(starts)
+        parts.append(spans_char_ids(raw, starts, ends, seq_len))
+        spans.append((raw, starts, ends))
+        # Only lines with a non-ASCII byte can hold an invalid sequence: decode just those.
+        used = int(ends[-1]) if len(ends) else 0
+        high = _positions(np.frombuffer(raw, np.uint8, count=used),
+                          lambda x, out: np.greater_equal(x, 128, out=out))
+        rows = np.unique(np.searchsorted(starts, high, side="right") - 1)
+        bad += decode_block(b"\n".join(raw[starts[r]:ends[r]] for r in rows.tolist()))[1]
+    warn_replaced(bad, src.description)
+    ids = np.concatenate(parts) if parts else np.zeros((0, seq_len), np.uint8)
+    return CorpusText(ids, spans=spans)
 
 
 # -- encoding ------------------------------------------------------------------

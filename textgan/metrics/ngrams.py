@@ -13,26 +13,31 @@ a *dense id* in [0, U_k) (U_k = number of distinct k-grams of the corpus), and a
 every extension, codes stay below U_k * base < 2**63 for any n (a plain
 ``base**n`` code would overflow int64 for word 4-grams or character 6-grams).
 Codes are counted with ``np.bincount`` while the code space is at most
-``DENSE_LIMIT`` (then a lookup table maps code -> dense id), and by sorting
-(``np.unique`` per chunk, merged) beyond it (then ``np.searchsorted``).
+``DENSE_LIMIT`` and a few bins per corpus token (then a lookup table maps code ->
+dense id), and by sorting (``np.unique`` per chunk, merged) beyond it (then
+``np.searchsorted``); both give the same statistics.
 The corpus is processed in row chunks, so peak memory is bounded by the chunk
 size and the tables, not by N * L.
 
 Fast path (max_n = 4, no absent positions, ids that are small or mostly small: the
-paper's character evaluation and the in-training vocabulary ids): two passes over
-the corpus instead of one per order.  Pass 1 counts bigrams (order 1 follows as
-their marginal plus each row's last symbol); pass 2 packs a 4-gram as
-``dense(bigram) * U2 + dense(bigram two further)`` into a table of U2**2 bins
-(order 3 follows as its marginal plus each row's last trigram).  Codes are computed
-on flat, cache-sized chunks in reused buffers (fresh large arrays cost page faults),
-counted with ``np.add.at`` into persistent tables, and the windows that cross a row
-boundary are taken back out.  Levels 1-4 hold exactly the counts of the general
-path; only their code layout differs (`_Level.split` / `mult`), which `lookup` follows.
+paper's character evaluation and the in-training vocabulary ids): one pass over the
+corpus instead of one per order.  Bigrams get ids in order of falling frequency in a
+sample of rows, so that frequent 4-grams fall into the low corner of the counting
+table and most updates stay in the cache (a bigram the sample lacks gets the next id
+where it first appears); the table counts each 4-gram as (id of its first bigram, id
+of its last) and each row's last trigram as (id of its bigram, symbol); orders 1-3
+follow from it as marginals; the bigram ids are then renumbered by falling corpus
+frequency, ties by code (the levels' layout, whatever the sample).  Codes
+are computed on flat, cache-sized chunks in reused buffers (fresh large arrays cost
+page faults) and counted with ``np.add.at``; a window that crosses a row boundary
+counts into a trash cell.  Levels 1-4 hold exactly the counts of the general path;
+only their code layout differs (`_Level.split` / `mult`), which `lookup` follows.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -41,11 +46,14 @@ import numpy as np
 from textgan.metrics.js import js_bits
 
 DENSE_LIMIT = 1 << 26      # code spaces up to 64M are counted with np.bincount; beyond, by sorting
+DENSE_PER_TOKEN = 8        # ... and only up to 8 bins per corpus token (tables sized to the space
+DENSE_FLOOR = 1 << 16      #     cost more than sorting a few codes), at least 64K bins
 RAW_LIMIT = 1 << 22        # extend raw codes while the next space stays this small (cache-friendly)
 CHUNK_ELEMENTS = 1 << 20   # tokens per corpus chunk: small, reused temporaries (fresh big arrays page-fault)
 BUFFER_ELEMENTS = 1 << 24  # codes gathered before one bincount / sort
 FAST_CHUNK_ELEMENTS = 1 << 15   # fast path: tokens per chunk, so its buffers stay in the L2 cache
 FAST_LOW = 256             # fast path on large ids: ids below this are their own symbol code
+FAST_SAMPLE_ROWS = 1 << 15  # fast path: rows sampled to order the bigram ids by frequency
 UNSEEN = -1                # id of an n-gram (or symbol) that the corpus does not contain
 ABSENT = -2                # no n-gram at this window (it touches an absent position)
 
@@ -92,11 +100,13 @@ class _Level:
 
 
 class _Counter:
-    """Accumulates the counts of valid codes over chunks: bincount or sorting, run on a
-    reused buffer of BUFFER_ELEMENTS codes rather than per small chunk."""
+    """Accumulates the counts of valid codes over chunks: bincount (code spaces up to
+    `dense_limit`) or sorting, run on a reused buffer of BUFFER_ELEMENTS codes rather
+    than per small chunk.  Both give the same keys and counts."""
 
-    def __init__(self, space: int):
+    def __init__(self, space: int, dense_limit: int = DENSE_LIMIT):
         self.space = space
+        self.bincount = space <= dense_limit
         self.total: np.ndarray | None = None
         self.parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.buf = np.empty(0, np.int64)
@@ -115,7 +125,7 @@ class _Counter:
         codes, self.used = self.buf[:self.used], 0
         if codes.size == 0:
             return
-        if self.space <= DENSE_LIMIT:
+        if self.bincount:
             c = np.bincount(codes, minlength=self.space)
             if self.total is None:
                 self.total = c
@@ -127,7 +137,7 @@ class _Counter:
     def level(self, dense: bool) -> _Level:
         self.flush()
         self.buf = np.empty(0, np.int64)
-        if self.space <= DENSE_LIMIT:
+        if self.bincount:
             total = self.total if self.total is not None else np.zeros(self.space, np.int64)
             keys = np.flatnonzero(total).astype(np.int64)
             counts = total[keys].astype(np.int64)
@@ -161,6 +171,21 @@ def _combine(left: np.ndarray, right: np.ndarray, mult: int) -> np.ndarray:
         bad = (left < 0) | (right < 0)
         codes[bad] = np.minimum(left, right)[bad]
     return codes
+
+
+def _regrid(table: np.ndarray, size: int, grown: int, extra: int) -> np.ndarray:
+    """The fast build's flat table, [size, size + extra] and a trash cell, as [grown, grown + extra]."""
+    old = table[:-1].reshape(size, size + extra)
+    out = np.zeros(grown * (grown + extra) + 1, table.dtype)
+    grid = out[:-1].reshape(grown, grown + extra)
+    grid[:size, :size] = old[:, :size]
+    grid[:size, grown:] = old[:, size:]
+    return out
+
+
+def _sorted_keys(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return keys[order], counts[order]
 
 
 class NgramReference:
@@ -210,7 +235,9 @@ class NgramReference:
             spaces = [space]
             while first + len(spaces) - 1 < max_n and spaces[-1] * self.base <= RAW_LIMIT:
                 spaces.append(spaces[-1] * self.base)
-            counters = [_Counter(sp) for sp in spaces]
+            # A small corpus (the word n-grams of a few hundred lines) is sorted, not binned.
+            dense_limit = min(DENSE_LIMIT, max(DENSE_FLOOR, DENSE_PER_TOKEN * ids.size))
+            counters = [_Counter(sp, dense_limit) for sp in spaces]
             for chunk in self._chunks(ids):
                 sym = self._symbols(chunk)
                 ext = self._ext_ids(sym, first - 1)
@@ -222,14 +249,14 @@ class NgramReference:
                 self._levels.append(counter.level(dense=(first + j == last and last < max_n)))
 
     def _build_fast(self, ids: np.ndarray) -> bool:
-        """Orders 1..4 in two passes (see the module docstring); False where it does not apply
+        """Orders 1..4 in one pass (see the module docstring); False where it does not apply
         (then the general build runs).  Symbol codes: raw ids when they are small (vocabulary
         ids, ASCII), else raw ids below FAST_LOW and ranks of the rarer larger ids above it."""
         n_rows, L = ids.shape
         if self.max_n != 4 or L < 4 or n_rows == 0 or int(ids.min()) < 0:
             return False
         hi = int(ids.max())
-        sym_lut = None                               # raw id -> symbol code, when not the identity
+        high = None
         if (hi + 1) ** 2 <= RAW_LIMIT:
             R = hi + 1
         else:
@@ -237,78 +264,109 @@ class NgramReference:
             if high is None or (FAST_LOW + len(high)) ** 2 > RAW_LIMIT:
                 return False
             R = FAST_LOW + len(high)
-            sym_lut = np.zeros(hi + 1, np.int64)     # absent ids never occur in the corpus
-            sym_lut[:FAST_LOW] = np.arange(FAST_LOW)
+            sym_lut = np.zeros(hi + 1, np.int64)     # only ids >= FAST_LOW are looked up
             sym_lut[high] = np.arange(FAST_LOW, R)
-        L3, rows = L - 3, max(1, min(self._rows, FAST_CHUNK_ELEMENTS // L))
-        width = rows * L
-        sbuf, cbuf, dbuf = (np.empty(width, np.int64) for _ in range(3))
 
-        def chunks() -> Iterator[tuple[np.ndarray, int, int]]:
-            """Symbol codes of each chunk of rows (flat, in a reused buffer), its size and rows."""
-            for r in range(0, n_rows, rows):
-                chunk = np.asarray(ids[r:r + rows])
-                n = chunk.size
-                s = sbuf[:n]
-                if sym_lut is None:
-                    np.copyto(s.reshape(chunk.shape), chunk)
-                else:
-                    np.copyto(dbuf[:n].reshape(chunk.shape), chunk)
-                    np.take(sym_lut, dbuf[:n], out=s, mode="clip")
-                yield s, n, chunk.shape[0]
+        def symbols(chunk: np.ndarray, out: np.ndarray) -> None:
+            """The symbol codes of a chunk of rows, into `out` (same shape)."""
+            np.copyto(out, chunk)
+            if high is not None:                     # the few large ids: ranked
+                big = chunk >= FAST_LOW
+                out[big] = sym_lut[out[big]]
 
-        # Pass 1: bigrams, counted over the flat chunk (fast, contiguous) and the windows that
-        # cross a row boundary taken back out; unigrams = bigram marginal + each row's last symbol.
-        t2 = np.zeros(R * R, np.int64)
-        last = np.zeros(R, np.int64)
-        for s, n, r in chunks():
-            c = cbuf[:n - 1]
-            np.multiply(s[:-1], R, out=c)
-            c += s[1:]
-            np.add.at(t2, c, 1)
-            np.add.at(t2, cbuf[:n].reshape(r, L)[:-1, L - 1], -1)
-            np.add.at(last, s.reshape(r, L)[:, L - 1], 1)
-        c1 = t2.reshape(R, R).sum(axis=1) + last
-        keys1 = np.flatnonzero(c1)
-        keys2 = np.flatnonzero(t2)
-        # Dense bigram ids by falling frequency: frequent 4-grams then pack into the low corner
-        # of the 4-gram table, which keeps most of its updates in the cache.
-        keys2 = keys2[np.argsort(-t2[keys2], kind="stable")]
-        U2 = len(keys2)
-        if U2 * U2 > DENSE_LIMIT:
+        # Bigram ids by falling frequency in a sample of rows: frequent 4-grams then pack into
+        # the low corner of the 4-gram table, which keeps most of its updates in the cache.
+        # A bigram the sample lacks gets the next id where it first appears.
+        sample = np.asarray(ids[::max(1, n_rows // FAST_SAMPLE_ROWS)])
+        sym = np.empty(sample.shape, np.int64)
+        symbols(sample, sym)
+        sampled = np.bincount((sym[:, :-1] * R + sym[:, 1:]).ravel(), minlength=R * R)
+        seen = np.flatnonzero(sampled)
+        seen = seen[np.argsort(-sampled[seen], kind="stable")]
+        prov = np.full(R * R, -1, np.int32)          # bigram code -> its id here, -1 not met yet
+        prov[seen] = np.arange(len(seen))            # (int32: a smaller table, faster lookups)
+        codes, n_ids = [seen], len(seen)             # the bigram code of each id
+        cap = math.isqrt(DENSE_LIMIT)                # more bigrams: the 4-gram table is too large
+        if n_ids > cap:
             return False
-        # Build-time bigram ids: row-crossing bigrams (never counted) get id 0, so every
-        # packed code stays inside the table and their counts can be taken back out exactly.
-        ids2 = np.zeros(R * R, dtype=np.int64)
-        ids2[keys2] = np.arange(U2, dtype=np.int64)
+        size = min(cap, n_ids + max(64, n_ids // 4))
+        # One table of counts by id, row p = a bigram, `size` columns then R: column j < size
+        # counts the 4-grams (p, bigram j), column size + x the rows ending in (p, symbol x).
+        # The other orders follow from it: every bigram but a row's last starts a 4-gram or
+        # ends one of those trigrams, and so on.
+        # (int32 counts where they cannot overflow: half the table, fewer cache misses)
+        count_type = np.int32 if ids.size < 2**31 else np.int64
+        one = count_type(1)
+        table = np.zeros(size * (size + R) + 1, count_type)
+        trash = len(table) - 1                       # a cell for the windows that count nothing
 
-        # Pass 2: 4-grams = dense(bigram) * U2 + dense(bigram two further); each row's last
-        # trigram counted aside (every other trigram is the prefix of a 4-gram).
-        t4 = np.zeros(U2 * U2, np.int64)
-        t3 = np.zeros(U2 * R, np.int64)
-        for s, n, r in chunks():
+        rows = max(1, min(self._rows, FAST_CHUNK_ELEMENTS // L))
+        sbuf, cbuf, qbuf = (np.empty(rows * L, np.int64) for _ in range(3))
+        dbuf = np.empty(rows * L, np.int32)
+        for r0 in range(0, n_rows, rows):
+            # Codes of a chunk of rows, flat (long contiguous runs are fast) in reused buffers
+            # (fresh large arrays cost page faults); a row-crossing window is no bigram.
+            chunk = np.asarray(ids[r0:r0 + rows])
+            r, n = chunk.shape[0], chunk.size
+            s = sbuf[:n]
+            symbols(chunk, s.reshape(r, L))
             c = cbuf[:n - 1]
             np.multiply(s[:-1], R, out=c)
             c += s[1:]
             d = dbuf[:n - 1]
-            np.take(ids2, c, out=d, mode="clip")
-            q = cbuf[:n - 3]
-            np.multiply(d[:-2], U2, out=q)
-            q += d[2:]
-            np.add.at(t4, q, 1)
-            np.add.at(t4, cbuf[:n].reshape(r, L)[:-1, L3:], -1)
-            np.add.at(t3, dbuf[:n].reshape(r, L)[:, L3] * R + s.reshape(r, L)[:, L - 1], 1)
-        keys4 = np.flatnonzero(t4)
-        counts4 = t4[keys4]
-        del t4
-        first_sym = keys2 // R                       # first symbol of each dense bigram
-        np.add.at(t3, (keys4 // U2) * R + first_sym[keys4 % U2], counts4)
-        keys3 = np.flatnonzero(t3)
+            np.take(prov, c, out=d)
+            d[L - 1::L] = 0
+            if d.min() < 0:                          # bigrams not met before
+                miss = np.flatnonzero(d < 0)
+                new = np.unique(c[miss])
+                if n_ids + len(new) > size:
+                    grown = min(cap, max(2 * size, n_ids + len(new)))
+                    if n_ids + len(new) > grown:
+                        return False
+                    table = _regrid(table, size, grown, R)
+                    size, trash = grown, len(table) - 1
+                prov[new] = np.arange(n_ids, n_ids + len(new))
+                codes.append(new)
+                n_ids += len(new)
+                d[miss] = prov[c[miss]]
+            q = qbuf[:n]                             # q[i]: the cell of the window at i
+            width = np.int64(size + R)               # (int64: the ids are int32)
+            np.multiply(d[:-2], width, out=q[:n - 3])
+            q[:n - 3] += d[2:]
+            q[L - 3::L] = d[L - 3::L] * width + size + s[L - 1::L]   # each row's last trigram
+            q[L - 2::L] = trash                      # windows that cross a row boundary
+            q[L - 1::L] = trash
+            np.add.at(table, q, one)
+
+        # Final dense bigram ids: by falling count, ties by code; every table re-keyed to them.
+        code2 = np.concatenate(codes)
+        U2 = n_ids
+        table = table[:-1].reshape(size, size + R)[:U2].astype(np.int64)
+        t4, t3 = table[:, :U2], table[:, size:].copy()   # t3: (first bigram, third symbol)
+        ends, last = np.nonzero(t3)                  # each row's last trigram and its count
+        n_ends = t3[ends, last]
+        count2 = t4.sum(axis=1) + t3.sum(axis=1)
+        np.add.at(count2, prov[code2[ends] % R * R + last], n_ends)   # each row's last bigram
+        order = np.lexsort((code2, -count2))
+        dense = np.empty(U2, np.int64)
+        dense[order] = np.arange(U2)
+        keys2, counts2 = code2[order], count2[order]
+        c1 = np.zeros(R, np.int64)
+        np.add.at(c1, last, n_ends)                  # each row's last symbol
+        np.add.at(c1, code2 // R, count2)
+        first, second = np.nonzero(t4)
+        n4 = t4[first, second]
+        keys4, counts4 = _sorted_keys(dense[first] * U2 + dense[second], n4)
+        t3 = t3.ravel()
+        np.add.at(t3, first * R + code2[second] // R, n4)
+        at3 = np.flatnonzero(t3)
+        keys3, counts3 = _sorted_keys(dense[at3 // R] * R + at3 % R, t3[at3])
+        keys1 = np.flatnonzero(c1)
 
         # Query tables: raw id -> symbol code (UNSEEN if the corpus lacks it), positions.
         self.base = R
         self._alpha = np.full(hi + 1, UNSEEN, dtype=np.int64)
-        raw_of_code = keys1 if sym_lut is None else np.concatenate([np.arange(FAST_LOW), high])[keys1]
+        raw_of_code = keys1 if high is None else np.concatenate([np.arange(FAST_LOW), high])[keys1]
         self._alpha[raw_of_code] = keys1
         pos1 = np.full(R, UNSEEN, dtype=np.int64)
         pos1[keys1] = np.arange(len(keys1), dtype=np.int64)
@@ -316,8 +374,8 @@ class NgramReference:
         lut2[keys2] = np.arange(U2, dtype=np.int64)
         self._levels = [
             _Level(R, keys1, c1[keys1], lut=pos1),
-            _Level(R * R, keys2, t2[keys2], dense=True, lut=lut2),
-            _Level(U2 * R, keys3, t3[keys3]),
+            _Level(R * R, keys2, counts2, dense=True, lut=lut2),
+            _Level(U2 * R, keys3, counts3),
             _Level(U2 * U2, keys4, counts4, split=2, mult=U2),
         ]
         return True

@@ -106,9 +106,18 @@ def bytes_char_ids(data: bytes | mmap.mmap, seq_len: int, max_lines: int | None 
     """
     if seq_len < 1:
         raise ValueError(f"seq_len must be >= 1, got {seq_len}")
+    data, starts, ends = line_spans(data, max_lines)
+    return spans_char_ids(data, starts, ends, seq_len, pad)
+
+
+def line_spans(data: bytes | mmap.mmap, max_lines: int | None = None
+               ) -> tuple[bytes | mmap.mmap, np.ndarray, np.ndarray]:
+    r"""(data, starts, ends): the bytes with universal newlines applied ("\r\n" and "\r" become
+    "\n"; `data` itself when it has no "\r") and each line's byte span [start, end), line
+    break excluded, up to max_lines lines.  data[start:end].decode("utf-8", "replace") is
+    the line exactly as `file_char_ids` reads it."""
     if data.find(b"\r") >= 0:
         data = bytes(data).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    padv = ord(pad)
     a = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(0, np.uint8)
     breaks = _positions(a, lambda x, out: np.equal(x, 10, out=out))
     starts = np.empty(len(breaks) + 1, dtype=np.int64)
@@ -119,6 +128,14 @@ def bytes_char_ids(data: bytes | mmap.mmap, seq_len: int, max_lines: int | None 
         starts, ends = starts[:-1], ends[:-1]
     if max_lines is not None:
         starts, ends = starts[:max_lines], ends[:max_lines]
+    return data, starts, ends
+
+
+def spans_char_ids(data: bytes | mmap.mmap, starts: np.ndarray, ends: np.ndarray, seq_len: int,
+                   pad: str = PAD) -> np.ndarray:
+    """`bytes_char_ids` of the lines at the spans `line_spans` gave (same data)."""
+    padv = ord(pad)
+    a = np.frombuffer(data, dtype=np.uint8) if len(data) else np.zeros(0, np.uint8)
     if padv >= 128 or len(a) < seq_len:  # rare shapes: decode every line
         lines = [data[s:e].decode("utf-8", errors="replace") for s, e in zip(starts.tolist(), ends.tolist())]
         return _narrow(char_ids(lines, seq_len, pad))
