@@ -2,11 +2,14 @@
 """n-gram JS speed and memory: textgan vs the reference NgramModel path, and corpus scale.
 
   python bench/ngram_speed.py [--lines 1000000] [--scale-lines 10000000] [--part a|b|ab] [--repeats 3]
+                              [--corpus NAME|PATH] [--data-dir DIR]
 
-(a) JS-1..4 of 640 lines against a LINES-line corpus (lines of ../shared/data emnlp + coco
-    with their words shuffled, seeded, written to /tmp), reading and encoding included,
-    timed inside one process after imports; textgan and ../shared/bench/reference_lm.py
-    (read_lines + NgramModel.js_with) each run in their own subprocess for a clean peak RSS,
+The real lines are those of --corpus (default: the built-in synthetic corpus; the figures in
+README.md used the EMNLP News and COCO test sets, `--corpus DIR` with the two files in DIR).
+(a) JS-1..4 of 640 lines against a LINES-line corpus (real lines with their words shuffled,
+    seeded, written under the temporary directory), reading and encoding included,
+    timed inside one process after imports; textgan and bench/baseline.py
+    (read_lines + NgramLanguageModel.js_with) each run in their own subprocess for a clean peak RSS,
     REPEATS times interleaved; the median speedup and the largest JS difference are reported.
 (b) Corpus statistics (NgramReference, n = 1..4) over SCALE-LINES synthetic lines of 32
     characters (a character bigram Markov chain fitted on the real lines, generated in
@@ -16,6 +19,7 @@ Prints one JSON object and appends it to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -27,31 +31,23 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
-REF = os.path.join(SHARED, "bench", "reference_lm.py")
-SOURCES = [os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt"),
-           os.path.join(SHARED, "data", "coco", "image_coco.txt")]
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, corpus_lines, record  # noqa: E402
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def real_lines() -> list[str]:
-    out = []
-    for p in SOURCES:
-        with open(p, encoding="utf-8") as f:
-            out += [l.rstrip("\n") for l in f if l.strip()]
-    return out
+def real_lines(corpus: str, data_dir: str | None) -> list[str]:
+    return [l for l in corpus_lines(corpus, data_dir) if l.strip()]
 
 
-def make_files(n_lines: int, workdir: str) -> tuple[str, str]:
+def make_files(n_lines: int, workdir: str, base: list[str]) -> tuple[str, str]:
+    """The LINES-line corpus and the 640 samples made from `base`, named by its content."""
     os.makedirs(workdir, exist_ok=True)
-    corpus, samples = os.path.join(workdir, f"corpus_{n_lines}.txt"), os.path.join(workdir, "samples_640.txt")
-    base = real_lines()
+    tag = hashlib.sha1("\n".join(base).encode("utf-8")).hexdigest()[:12]
+    corpus = os.path.join(workdir, f"corpus_{tag}_{n_lines}.txt")
+    samples = os.path.join(workdir, f"samples_{tag}_640.txt")
     rng = random.Random(0)
 
     def shuffled(line: str) -> str:
@@ -90,21 +86,20 @@ def run_textgan(corpus: str, samples: str) -> dict:
 
 
 def run_reference(corpus: str, samples: str) -> dict:
-    sys.path.insert(0, os.path.dirname(REF))
-    import reference_lm as R
+    import baseline as R
     t0 = time.perf_counter()
     c = R.read_lines(corpus, 32, 10_000_000)
     s = R.read_lines(samples, 32, 10_000_000)
-    out = {f"js{n}": R.NgramModel(n, s).js_with(R.NgramModel(n, c)) for n in range(1, 5)}
+    out = {f"js{n}": R.NgramLanguageModel(n, s).js_with(R.NgramLanguageModel(n, c)) for n in range(1, 5)}
     return {**out, "total_s": time.perf_counter() - t0, "peak_rss_mb": peak_mb()}
 
 
-def run_scale(n_lines: int) -> dict:
+def run_scale(n_lines: int, corpus: str, data_dir: str | None) -> dict:
     sys.path.insert(0, ROOT)
     import numpy as np
     from textgan.metrics.ngrams import NgramReference
     from textgan.metrics.tokens import char_ids
-    real = char_ids(real_lines(), 32)
+    real = char_ids(real_lines(corpus, data_dir), 32)
     alphabet, dense = np.unique(real, return_inverse=True)
     dense = dense.reshape(real.shape)
     V = len(alphabet)
@@ -144,7 +139,9 @@ def main() -> None:
     p.add_argument("--lines", type=int, default=1_000_000)
     p.add_argument("--scale-lines", type=int, default=10_000_000)
     p.add_argument("--part", default="ab")
-    p.add_argument("--workdir", default="/tmp/textgan_bench")
+    p.add_argument("--workdir", default=WORKDIR)
+    p.add_argument("--corpus", default="synthetic", help=CORPUS_HELP)
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--repeats", type=int, default=3, help="part a: textgan/reference pairs, median reported")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     p.add_argument("--child", nargs="+")
@@ -152,13 +149,13 @@ def main() -> None:
     if a.child:
         kind, *rest = a.child
         fn = {"textgan": run_textgan, "reference": run_reference}.get(kind)
-        res = fn(*rest) if fn else run_scale(int(rest[0]))
+        res = fn(*rest) if fn else run_scale(int(rest[0]), a.corpus, a.data_dir)
         print(json.dumps(res))
         return
     result: dict = {"bench": "ngram_speed", "machine": f"{platform.processor() or platform.machine()}, "
                     f"{os.cpu_count()} cpus, python {platform.python_version()}"}
     if "a" in a.part:
-        corpus, samples = make_files(a.lines, a.workdir)
+        corpus, samples = make_files(a.lines, a.workdir, real_lines(a.corpus, a.data_dir))
         runs = []
         for _ in range(a.repeats):          # interleaved, so both sides see the same machine load
             tg = child("textgan", corpus, samples)
@@ -173,7 +170,8 @@ def main() -> None:
                        "max_abs_js_diff": max(r["max_abs_js_diff"] for r in runs),
                        "runs": runs}
     if "b" in a.part:
-        result["b"] = child("scale", str(a.scale_lines))
+        result["b"] = child("scale", str(a.scale_lines), "--corpus", a.corpus,
+                            *(["--data-dir", a.data_dir] if a.data_dir else []))
     text = json.dumps(result, indent=1)
     print(text)
     if a.no_record:
