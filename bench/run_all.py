@@ -184,7 +184,7 @@ def main() -> None:
             f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min); text: {describe_corpus(a.corpus)}")
     print(head, file=sys.stderr, flush=True)
     start = time.perf_counter()
-    table, raw = [], {}
+    table, raw, walls = [], {}, []
     for step in chosen:
         script, quick, full, env, text = STEPS[step]
         args = quick if a.quick else full
@@ -197,13 +197,14 @@ def main() -> None:
         command = " ".join(env_words + ["python", f"bench/{script}"] + shown(args))
         for what, ours, base, ratio in rows_for(step, result):
             table.append(f"| {what} | {ours} | {base} | {ratio} | `{command}` |")
+        walls.append(f"{step} {wall:.0f} s")
         print(f"{step}: {wall:.0f} s", file=sys.stderr, flush=True)
     total = time.perf_counter() - start
     text = "\n".join([
-        head + f"; {total / 60:.1f} minutes in all.",
-        f"Peak memory of each process includes importing torch ({facts['import_rss_mb']:.0f} MB alone), "
-        "which the baseline does for its n-gram and loading figures too; ratios are textgan's speed "
-        "over the baseline's.",
+        head + f"; {total / 60:.1f} minutes in all ({', '.join(walls)}).",
+        f"Peak memory: the training and evaluation processes include importing torch "
+        f"({facts['import_rss_mb']:.0f} MB alone); neither side imports it for the n-gram and loading "
+        "figures. Ratios are textgan's speed over the baseline's.",
         "",
         "| what | textgan | baseline | ratio | command |",
         "|---|---|---|---|---|",

@@ -2,26 +2,16 @@
 line sets small enough to compute by hand, its gradient penalty, and one tiny training iteration."""
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from test_bench_paths import bench_module
 
 
 @pytest.fixture(scope="module")
 def baseline():
-    spec = importlib.util.spec_from_file_location("bench_baseline", BENCH / "baseline.py")
-    module = importlib.util.module_from_spec(spec)
-    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True    # no __pycache__ in bench/
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = before
-    return module
+    return bench_module("baseline")
 
 
 def test_js_by_hand(baseline, tmp_path):

@@ -22,7 +22,8 @@ if HOME not in ("", "/", "~"):
 OUTSIDE = re.compile("|".join(PATTERNS))
 
 
-def _bench_module(name: str):
+def bench_module(name: str):
+    """Import bench/NAME.py (as bench_NAME) without writing byte code into bench/."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     before, sys.dont_write_bytecode = sys.dont_write_bytecode, True    # no __pycache__ in bench/
@@ -63,7 +64,7 @@ def test_no_bench_file_names_a_path_outside_the_repository():
 
 
 def test_logged_commands_show_outside_paths_as_placeholders(tmp_path):
-    record = _bench_module("record")
+    record = bench_module("record")
     (tmp_path / "lines.txt").write_text("a\n", encoding="utf-8")
     args = ["--corpus", str(tmp_path / "lines.txt"), "--data-dir", str(tmp_path), "--rounds", "2",
             "--figure", "bench/figures/figure1a.png", "synthetic"]
