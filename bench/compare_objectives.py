@@ -2,7 +2,8 @@
 """The paper's comparison of objectives, small and at equal CPU time (issue 12).
 
   python bench/compare_objectives.py [--toy-cpu-s 50] [--text-cpu-s 90] [--toy-dim 128]
-                                     [--part both|toy|text] [--runs DIR] [--no-record]
+                                     [--part both|toy|text] [--runs DIR] [--corpus NAME|PATH]
+                                     [--data-dir DIR] [--no-record]
 
 The four objectives of textgan/losses.py, each with its OBJECTIVE_SETTINGS (the paper's settings for
 that baseline: wgan-clip RMSProp 5e-5, 5 critic steps, clip 0.01; gan Adam 2e-4 beta (0.5, 0.999),
@@ -13,7 +14,8 @@ one discriminator step, non-saturating; wgan-gp[-one-sided] Adam 1e-4 beta (0.5,
         batch 256, lambda 0.1 (gan_toy.py's), 5 critic steps for the WGANs.  Metrics every tenth of
         the run from an evaluator (`toy_metrics` of 1,000 generated points with fixed noise against
         1,000 real points): W1, modes covered (of 8), share within 3 std of a mode.
-  text  `cli.py train-lm --preset small --objective X` on ../shared/data/emnlp_news/test_emnlp.txt
+  text  `cli.py train-lm --preset small --objective X` on --corpus (default: the built-in synthetic
+        corpus; the figures in README.md used the EMNLP News test set, `--corpus PATH/test_emnlp.txt`)
         (JS-4 between character 4-gram distributions, bits; lower is better).
 
 Equal time is CPU time, not wall-clock (the machine is shared): every process runs on ONE thread
@@ -31,7 +33,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -41,9 +42,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, cpu_model, report  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from textgan.config import OBJECTIVE_SETTINGS, TrainConfig, apply_objective  # noqa: E402
 from textgan.data.toy import toy_modes, toy_sampler  # noqa: E402
@@ -53,23 +53,8 @@ from textgan.report import write_report  # noqa: E402
 from textgan.train import Trainer, TrainerHooks  # noqa: E402
 
 OBJECTIVES = list(OBJECTIVE_SETTINGS)
-# ../shared beside the checkout (the main worktree), else /work/shared (a worktree under /work/wt)
-SHARED = next((d for d in (os.path.join(os.path.dirname(ROOT), "shared"), "/work/shared")
-               if os.path.isdir(d)), "/work/shared")
-CORPUS = os.path.join(SHARED, "data", "emnlp_news", "test_emnlp.txt")
 FIGURES = os.path.join(ROOT, "bench", "figures")
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 # ----------------------------------------------------------------------------- toy
@@ -146,10 +131,11 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def train_lm(obj: str, iters: int, out: str, eval_every: int) -> float:
+def train_lm(args, obj: str, iters: int, out: str, eval_every: int) -> float:
     """Run the CLI; return its CPU seconds (user + system)."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, os.path.join(ROOT, "cli.py"), "train-lm", "--corpus", CORPUS,
+    data_dir = ["--data-dir", args.data_dir] if args.data_dir else []
+    cmd = [sys.executable, os.path.join(ROOT, "cli.py"), "train-lm", "--corpus", args.corpus, *data_dir,
            "--preset", "small", "--objective", obj, "--iters", str(iters), "--out", out,
            "--eval-every", str(eval_every), "--seed", "1", "--quiet"]
     before = children_cpu()
@@ -170,13 +156,13 @@ def run_text(args) -> dict:
     dirs = []
     probe_dir = os.path.join(args.runs, "text_probe")
     for obj in OBJECTIVES:
-        short = train_lm(obj, 2, probe_dir, 2)
-        long = train_lm(obj, 12, probe_dir, 12)
+        short = train_lm(args, obj, 2, probe_dir, 2)
+        long = train_lm(args, obj, 12, probe_dir, 12)
         s_per_iter = max(1e-3, (long - short) / 10)
         iters = max(10, int(args.text_cpu_s / s_per_iter))
         eval_every = max(1, iters // 8)
         run_dir = os.path.join(args.runs, "text", obj)
-        cpu = train_lm(obj, iters, run_dir, eval_every)
+        cpu = train_lm(args, obj, iters, run_dir, eval_every)
         rec = last_record(run_dir)
         rows[obj] = {"iters": iters, "probe_cpu_s_per_iter": round(s_per_iter, 4),
                      "cpu_s_whole_process": round(cpu, 1),
@@ -202,7 +188,9 @@ def main() -> None:
     ap.add_argument("--text-cpu-s", type=float, default=90.0, help="CPU seconds of training per text run")
     ap.add_argument("--toy-dim", type=int, default=128)
     ap.add_argument("--part", choices=("both", "toy", "text"), default="both")
-    ap.add_argument("--runs", default="/tmp/textgan_compare_runs", help="where the run directories go")
+    ap.add_argument("--runs", default=os.path.join(WORKDIR, "compare_runs"), help="where the run directories go")
+    ap.add_argument("--corpus", default="synthetic", help="text part: " + CORPUS_HELP)
+    ap.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -215,8 +203,8 @@ def main() -> None:
         result["toy_8gaussians"] = {"setting": f"DIM {args.toy_dim} (paper 512), batch 256, lambda 0.1, "
                                                "metrics on 2,000 points", "runs": run_toy(args)}
     if args.part in ("both", "text"):
-        result["text_emnlp"] = {"setting": "cli.py train-lm --preset small (DIM 64), test_emnlp.txt; "
-                                           "JS in bits, lower is better", "runs": run_text(args)}
+        result["text"] = {"setting": f"cli.py train-lm --preset small, {os.path.basename(args.corpus)}; "
+                                     "JS in bits, lower is better", "runs": run_text(args)}
     result["wall_s"] = round(time.time() - t0, 1)
     report("compare_objectives.py", result, args.no_record)
 

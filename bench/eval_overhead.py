@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Cost of the in-training evaluation relative to training, at the paper's settings.
 
-  python bench/eval_overhead.py [--lines 1000000] [--iters 3] [--evals 3] [--no-record]
+  python bench/eval_overhead.py [--lines 1000000] [--iters 3] [--evals 3] [--corpus NAME|PATH]
+                                [--data-dir DIR] [--no-record]
 
 One in-training evaluation is what `textgan.lm.TextEvaluator` does every `eval_every` (100)
 generator iterations: generate 640 lines with the paper-size generator (DIM 512, argmax,
 batches of 64, `textgan.sample.generate_ids`) and their JS-1..4 against the corpus statistics
 (`NgramReference`, built once per run, before training: its build time is reported apart).
-The corpus is the n-gram benchmark's LINES-line text (bench/ngram_speed.py makes it), encoded
+The corpus is the n-gram benchmark's LINES-line text (bench/ngram_speed.py makes it from the lines
+of --corpus, default the built-in synthetic corpus), encoded
 as vocabulary ids (dense ranks of its characters), as a training run holds it.
 
 One training iteration is `textgan.train.Trainer.iteration()` with `textgan.models.text`
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,11 +31,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, cpu_model, report  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from textgan.config import TrainConfig  # noqa: E402
 from textgan.lm import TextBatches, TextEvaluator, corpus_tensor  # noqa: E402
@@ -61,12 +60,14 @@ def main() -> None:
     p.add_argument("--iters", type=int, default=3, help="timed training iterations (after 1 warm-up)")
     p.add_argument("--evals", type=int, default=3, help="timed evaluations (after 1 warm-up)")
     p.add_argument("--dim", type=int, default=512)
-    p.add_argument("--workdir", default="/tmp/textgan_bench")
+    p.add_argument("--workdir", default=WORKDIR)
+    p.add_argument("--corpus", default="synthetic", help=CORPUS_HELP)
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--no-record", action="store_true")
     a = p.parse_args()
 
     import ngram_speed                                        # the benchmark corpus, made once
-    corpus_path, _ = ngram_speed.make_files(a.lines, a.workdir)
+    corpus_path, _ = ngram_speed.make_files(a.lines, a.workdir, ngram_speed.real_lines(a.corpus, a.data_dir))
     ids = vocab_ids(corpus_path, 32)
     V = int(ids.max()) + 1
     cfg = TrainConfig(batch_size=64, critic_iters=10, eval_samples=640)
@@ -106,9 +107,9 @@ def main() -> None:
     eval_s, iter_s = med(evals), med(iters)
     result = {
         "bench": "eval_overhead",
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        "machine": f"{cpu_model()}, {os.cpu_count()} cpus, "
                    f"torch {torch.__version__} ({torch.get_num_threads()} threads), cpu",
-        "corpus_lines": int(ids.shape[0]), "vocab": V, "dim": a.dim, "batch": cfg.batch_size,
+        "corpus": os.path.basename(a.corpus), "corpus_lines": int(ids.shape[0]), "vocab": V, "dim": a.dim, "batch": cfg.batch_size,
         "critic_iters": cfg.critic_iters, "eval_samples": cfg.eval_samples, "eval_every": cfg.eval_every,
         "reference_build_s": build_s,
         "eval_s": eval_s, "eval_generate_s": med(gens), "eval_js_s": med(jss),

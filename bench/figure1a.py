@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
+from record import cpu_model, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -115,7 +115,7 @@ def main() -> None:
     grid = torch.tensor(np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2), dtype=torch.float32)
     fig, axes = plt.subplots(2, 3, figsize=(10.5, 7.2), dpi=80)
     result = {"steps": args.steps, "dim": args.dim, "batch": BATCH, "gp_weight": args.gp_weight,
-              "clip": args.clip, "threads": 1, "cpu": _cpu_model(), "critics": {}}
+              "clip": args.clip, "threads": 1, "cpu": cpu_model(), "critics": {}}
     for col, name in enumerate(NAMES):
         show_real = toy_sampler(name, 256, seed=args.seed + 7).next()
         show_fake = fixed_fake(show_real, torch.Generator().manual_seed(args.seed + 8))
@@ -148,14 +148,6 @@ def main() -> None:
     fig.savefig(FIGURE)
     result["figure"] = os.path.relpath(FIGURE, ROOT)
     report("figure1a.py", result, args.no_record)
-
-
-def _cpu_model() -> str:
-    import subprocess
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 if __name__ == "__main__":

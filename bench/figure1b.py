@@ -35,8 +35,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from figure1a import _cpu_model, fixed_fake  # noqa: E402
-from record import report  # noqa: E402
+from figure1a import fixed_fake  # noqa: E402
+from record import cpu_model, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -127,7 +127,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     result = {"steps": args.steps, "measure_batches": args.measure, "dim": args.dim, "layers": args.layers,
-              "batch": BATCH, "gp_weight": args.gp_weight, "threads": 1, "cpu": _cpu_model(), "settings": {}}
+              "batch": BATCH, "gp_weight": args.gp_weight, "threads": 1, "cpu": cpu_model(), "settings": {}}
     settings = [(f"clip c={c}", "clip", c) for c in CLIPS] + [(f"gradient penalty (lambda={args.gp_weight})", "gp", None)]
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=90)
     layers = np.arange(1, args.layers + 1)

@@ -28,8 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
-from toy_quality import cpu_model  # noqa: E402
+from record import cpu_model, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVERRIDES = ("dim", "lr", "beta1", "critic_iters", "batch_size", "lr_decay", "iters", "eval_samples")

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""n-gram JS and eval-lm speed against the plain baseline (bench/baseline_ngrams.py), and corpus scale.
+"""n-gram JS and eval-lm speed against the plain baseline (bench/baseline.py), and corpus scale.
 
-  python bench/ngram_speed.py --corpus PATH [--samples PATH] [--part aeb] [--repeats 3]
-  python bench/ngram_speed.py --corpus PATH --source FILE --lines 1000000 ...   (makes PATH first)
+  python bench/ngram_speed.py [--corpus NAME|PATH] [--data-dir DIR] [--lines 1000000] [--samples PATH]
+                              [--part aeb] [--repeats 3] [--scale-lines 10000000] [--no-record]
 
---source: PATH is made from FILE's non-blank lines, repeated in order up to LINES lines, each
-with its words shuffled (seeded).  Without --samples, 640 seeded corpus lines with their words
-shuffled again are written to a temporary directory.  Every side runs in its own subprocess
-(a clean peak RSS), timed inside it after its imports; per repeat, the baseline, then (a), then
-(e), so each ratio compares runs of the same minute on the same machine:
+The timed corpus is LINES lines made from --corpus's non-blank lines (default: the built-in synthetic
+corpus; a corpus name under --data-dir, or a text file or folder), repeated in order, each with its
+words shuffled (seeded), written to a temporary directory that is removed at the end; --lines 0 times
+--corpus itself (a text file).  Without --samples, 640 seeded corpus lines with their words shuffled
+again are the samples.  Every side runs in its own subprocess (a clean peak RSS), timed inside it
+after its imports; per repeat, the baseline, then (a), then (e), so each ratio compares runs of the
+same minute on the same machine:
 
 (a) ngram_js: the paper's JS-1..4 of the samples against the corpus, reading included:
-    the public `textgan.ngram_js(SAMPLES, PATH)` against the baseline's plain path
-    (tuples, dict counts; bench/baseline_ngrams.py).  Ratio: baseline seconds / textgan seconds.
-(e) eval_lm: the whole `textgan eval-lm --samples SAMPLES --corpus PATH --json` in-process
+    the public `textgan.ngram_js(SAMPLES, CORPUS)` against the baseline's plain path
+    (`bench/baseline.py ngram`: tuples, dict counts).  Ratio: baseline seconds / textgan seconds.
+(e) eval_lm: the whole `textgan eval-lm --samples SAMPLES --corpus CORPUS --json` in-process
     (evaluate_lm and the JSON line; every metric, the real-data floor on the corpus's own
     held-out split).  Ratio: the baseline's JS-only seconds / eval-lm seconds.
 (b) Corpus statistics (NgramReference, n = 1..4) over SCALE-LINES synthetic lines of 32
@@ -39,9 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record, run_json  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, corpus_lines, cpu_model, record, run_json  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -54,9 +54,8 @@ def shuffled_words(line: str, rng: random.Random) -> str:
     return " ".join(w)
 
 
-def make_corpus(source: str, path: str, n_lines: int) -> None:
-    with open(source, encoding="utf-8") as f:
-        base = [line.rstrip("\n") for line in f if line.strip()]
+def make_corpus(base: list[str], path: str, n_lines: int) -> None:
+    base = [line for line in base if line.strip()]
     rng = random.Random(0)
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n_lines):
@@ -76,19 +75,20 @@ def make_samples(corpus: str, workdir: str, n: int = 640) -> str:
 
 def run_js(corpus: str, samples: str) -> dict:
     sys.path.insert(0, ROOT)
-    import textgan
+    import textgan.config, textgan.data.corpus, textgan.metrics.ngrams  # noqa: F401  (imports untimed)
+    from textgan import ngram_js
     t0, c0 = time.perf_counter(), time.process_time()
-    js = textgan.ngram_js(samples, corpus, max_n=4, seq_len=32)   # the public function, reading included
+    js = ngram_js(samples, corpus, max_n=4, seq_len=32)   # the public function, reading included
     t1 = time.perf_counter()
     return {**js, "total_s": t1 - t0, "cpu_s": time.process_time() - c0, "peak_rss_mb": peak_mb()}
 
 
 def run_eval(corpus: str, samples: str) -> dict:
     sys.path.insert(0, ROOT)
-    from textgan.lm import evaluate_lm
+    import textgan.config, textgan.data.corpus, textgan.evaluate, textgan.lm  # noqa: F401  (imports untimed)
+    from textgan import evaluate_text
     t0, c0 = time.perf_counter(), time.process_time()
-    result = evaluate_lm(samples=samples, run_dir=None, n=640, corpus=corpus, heldout=None, seq_len=None,
-                         max_lines=10_000_000, data_dir=None, download=False, seed=0, log=lambda *a: None)
+    result = evaluate_text(samples, corpus)      # the object `eval-lm --json` prints
     line = json.dumps(result)           # what `eval-lm --json` prints
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {**{f"js{n}": result[f"js{n}"] for n in range(1, 5)}, "floor_js4": result["floor"]["js4"],
@@ -97,8 +97,8 @@ def run_eval(corpus: str, samples: str) -> dict:
 
 
 def run_baseline(corpus: str, samples: str) -> dict:
-    import baseline_ngrams
-    return baseline_ngrams.js(corpus, samples, 32, 4)
+    import baseline
+    return baseline.ngram(corpus, samples, 4, 32)
 
 
 def run_scale(corpus: str, n_lines: int) -> dict:
@@ -144,10 +144,11 @@ def child(kind: str, *args: str) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--corpus", help="text file, one line per line (made first with --source); required")
+    p.add_argument("--corpus", default="synthetic", help=CORPUS_HELP)
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--samples", help="generated lines (default: 640 shuffled corpus lines)")
-    p.add_argument("--source", help="make --corpus from this file's lines, words shuffled")
-    p.add_argument("--lines", type=int, default=1_000_000, help="with --source: corpus lines")
+    p.add_argument("--lines", type=int, default=1_000_000,
+                   help="lines of the timed corpus, made from --corpus (0: --corpus itself, a text file)")
     p.add_argument("--scale-lines", type=int, default=10_000_000)
     p.add_argument("--part", default="aeb", help="any of a (ngram_js), e (eval-lm), b (scale)")
     p.add_argument("--repeats", type=int, default=3, help="parts a and e: medians over this many")
@@ -159,23 +160,26 @@ def main() -> None:
         fn = CHILDREN.get(kind)
         print(json.dumps(fn(*rest) if fn else run_scale(rest[0], int(rest[1]))))
         return
-    if not a.corpus:
-        p.error("--corpus is required")
-    if a.source:
-        make_corpus(a.source, a.corpus, a.lines)
-    result: dict = {"bench": "ngram_speed", "machine": f"{platform.processor() or platform.machine()}, "
-                    f"{os.cpu_count()} cpus, python {platform.python_version()}"}
-    with open(a.corpus, "rb") as f:
-        n_lines = sum(1 for _ in f)
+    result: dict = {"bench": "ngram_speed", "machine": f"{cpu_model()}, {os.cpu_count()} cpus, "
+                    f"python {platform.python_version()}"}
     workdir = tempfile.TemporaryDirectory(prefix="textgan_bench_")
+    if a.lines > 0:
+        corpus = os.path.join(workdir.name, f"corpus_{a.lines}.txt")
+        make_corpus(corpus_lines(a.corpus, a.data_dir), corpus, a.lines)
+    elif os.path.isfile(a.corpus):
+        corpus = a.corpus
+    else:
+        p.error("--lines 0 times --corpus itself: give a text file")
+    with open(corpus, "rb") as f:
+        n_lines = sum(1 for _ in f)
     if "a" in a.part or "e" in a.part:
-        samples = a.samples or make_samples(a.corpus, workdir.name)
+        samples = a.samples or make_samples(corpus, workdir.name)
         runs = []
         for _ in range(a.repeats):          # interleaved, so every side sees the same machine load
-            run = {"baseline": child("baseline", a.corpus, samples)}
+            run = {"baseline": child("baseline", corpus, samples)}
             for part, side, kind in (("a", "ngram_js", "js"), ("e", "eval_lm", "eval")):
                 if part in a.part:
-                    out = run[side] = child(kind, a.corpus, samples)
+                    out = run[side] = child(kind, corpus, samples)
                     run[f"{side}_ratio"] = run["baseline"]["total_s"] / out["total_s"]
                     run[f"{side}_cpu_ratio"] = run["baseline"]["cpu_s"] / out["cpu_s"]
                     run[f"{side}_max_abs_js_diff"] = max(abs(out[f"js{n}"] - run["baseline"][f"js{n}"])
@@ -192,7 +196,7 @@ def main() -> None:
                                 f"{side}_max_abs_js_diff": max(r[f"{side}_max_abs_js_diff"] for r in runs)})
         result["timed"] = {**summary, "runs": runs}
     if "b" in a.part:
-        result["b"] = child("scale", a.corpus, str(a.scale_lines))
+        result["b"] = child("scale", corpus, str(a.scale_lines))
     workdir.cleanup()
     text = json.dumps(result, indent=1)
     print(text)

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Data-parallel scaling: training throughput with 1, 2, ... CPU processes (Gloo on loopback).
 
-  python bench/scaling.py [--ranks 1,2] [--dim 64] [--iters 6] [--rounds 3] [--no-record]
+  python bench/scaling.py [--ranks 1,2] [--dim 64] [--iters 6] [--rounds 3] [--corpus NAME|PATH]
+                          [--data-dir DIR] [--no-record]
 
-The paper's settings except DIM (global batch 64, sequence 32, 10 critic iterations) on
-../shared/data/emnlp_news/test_emnlp.txt (random ids of the same shape when it is absent).  For each
+The paper's settings except DIM (global batch 64, sequence 32, 10 critic iterations) on --corpus
+(default: the built-in synthetic corpus; the figures in README.md used the EMNLP News test set,
+`--corpus PATH/test_emnlp.txt`).  For each
 world size N, N processes are started with torchrun's variables (as `torchrun --nproc-per-node N`
 would), each with one thread (OMP_NUM_THREADS=1), so N processes use N cores; one process using all
 the machine's cores (OMP_NUM_THREADS = cores) is measured beside them.  Rank 0 reports the median seconds per generator iteration over the warm
@@ -19,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -27,23 +28,19 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, cpu_model, report  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# ../shared beside the checkout (or beside the directory of worktrees)
-CORPUS = next((p for p in (os.path.join(base, "shared", "data", "emnlp_news", "test_emnlp.txt")
-                           for base in (os.path.dirname(ROOT), os.path.dirname(os.path.dirname(ROOT))))
-               if os.path.exists(p)), "")
 BATCH, SEQ_LEN, CRITIC_ITERS = 64, 32, 10
 
 
-def worker(dim: int, iters: int) -> None:
+def worker(dim: int, iters: int, corpus: str, data_dir: str | None) -> None:
     """One rank: the Trainer's iterations, timed; rank 0 prints one JSON line."""
     sys.path.insert(0, ROOT)
     import torch
 
     from textgan import distributed
     from textgan.config import DataConfig, ModelConfig, TrainConfig
+    from textgan.data.corpus import load_corpus
     from textgan.lm import TextBatches, corpus_tensor
     from textgan.models.text import build_text_models
     from textgan.train import Trainer, TrainerHooks
@@ -51,13 +48,8 @@ def worker(dim: int, iters: int) -> None:
     world = distributed.world_from_env()
     distributed.connect(world)
     dev = torch.device("cpu")
-    if os.path.exists(CORPUS):
-        from textgan.data.corpus import load_corpus
-        corpus = load_corpus(DataConfig(corpus=CORPUS), SEQ_LEN, progress=False)
-        ids, vocab = corpus_tensor(corpus.ids, dev), len(corpus.vocab)
-    else:
-        vocab = 80
-        ids = torch.randint(0, vocab, (10_000, SEQ_LEN), generator=torch.Generator().manual_seed(0))
+    text = load_corpus(DataConfig(corpus=corpus, data_dir=data_dir), SEQ_LEN, progress=False)
+    ids, vocab = corpus_tensor(text.ids, dev), len(text.vocab)
     model_cfg = ModelConfig(dim=dim, seq_len=SEQ_LEN, vocab_size=vocab)
     cfg = TrainConfig(iters=iters, critic_iters=CRITIC_ITERS, batch_size=BATCH)
     torch.manual_seed(1)
@@ -90,7 +82,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_world(size: int, dim: int, iters: int, threads: int) -> dict:
+def run_world(size: int, dim: int, iters: int, threads: int, data: list[str]) -> dict:
     port = free_port()
     procs = []
     for rank in range(size):
@@ -101,7 +93,7 @@ def run_world(size: int, dim: int, iters: int, threads: int) -> dict:
             for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
                 env.pop(name)
         procs.append(subprocess.Popen([sys.executable, __file__, "--worker", "--dim", str(dim),
-                                       "--iters", str(iters)], env=env, stdout=subprocess.PIPE,
+                                       "--iters", str(iters), *data], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=1800) for p in procs]
     for p, (_, err) in zip(procs, outs):
@@ -110,26 +102,21 @@ def run_world(size: int, dim: int, iters: int, threads: int) -> dict:
     return json.loads(outs[0][0].strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--iters", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--corpus", default="synthetic", help=CORPUS_HELP)
+    ap.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     if args.worker:
-        worker(args.dim, args.iters)
+        worker(args.dim, args.iters, args.corpus, args.data_dir)
         return
+    data = ["--corpus", args.corpus, *(["--data-dir", args.data_dir] if args.data_dir else [])]
     sizes = [int(s) for s in args.ranks.split(",")]
     cores = os.cpu_count() or 1
     configs = {f"{n} process{'es' if n > 1 else ''} x 1 thread": (n, 1) for n in sizes}
@@ -137,7 +124,7 @@ def main() -> None:
         configs[f"1 process x {cores} threads"] = (1, cores)
     rounds = []
     for _ in range(args.rounds):
-        rounds.append({name: run_world(n, args.dim, args.iters, t) for name, (n, t) in configs.items()})
+        rounds.append({name: run_world(n, args.dim, args.iters, t, data) for name, (n, t) in configs.items()})
     per_size = {}
     base = None
     for name, (n, _) in configs.items():
@@ -151,7 +138,7 @@ def main() -> None:
     result = {"what": "data-parallel scaling, CPU processes with Gloo on loopback (no GPU lent: no GPU figures)",
               "settings": {"dim": args.dim, "global_batch": BATCH, "seq_len": SEQ_LEN,
                            "critic_iters": CRITIC_ITERS, "iters_per_run": args.iters, "conv": "winograd",
-                           "corpus": os.path.basename(CORPUS) if os.path.exists(CORPUS) else "random ids"},
+                           "corpus": os.path.basename(args.corpus)},
               "machine": {"cpu": cpu_model(), "cores": cores, "load_avg_1min": round(os.getloadavg()[0], 2)},
               "rounds": [{n: round(r[n]["sequences_per_s"], 2) for n in r} for r in rounds],
               "by_configuration": per_size}
