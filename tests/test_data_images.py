@@ -310,6 +310,92 @@ def test_folder_errors(tmp_path):
     assert issubclass(DataError, TextganError)
 
 
+def grey_folder(root, n=4):
+    """Grey images in every format a grey folder arrives in: L, LA, 16-bit, 1-bit, palette, RGB and
+    JPEG with equal channels.  Returns the expected [N, 1, 32, 32] pixels (all 32x32: no resize)."""
+    rng = np.random.default_rng(5)
+    want = []
+    for i in range(n):
+        g = rng.integers(0, 256, (32, 32), dtype=np.uint8)
+        kind = i % 7
+        if kind == 0:
+            Image.fromarray(g, "L").save(root / f"{i:02d}_l.png")
+        elif kind == 1:
+            Image.fromarray(np.stack([g, np.full_like(g, 99)], -1), "LA").save(root / f"{i:02d}_la.png")
+        elif kind == 2:      # 16-bit: the high byte, not PIL's clip to 255
+            Image.fromarray(g.astype(np.uint16) * 256 + 200).save(root / f"{i:02d}_16.png")
+        elif kind == 3:
+            g = np.where(g > 127, 255, 0).astype(np.uint8)
+            Image.fromarray(g).convert("1").save(root / f"{i:02d}_bit.png")
+        elif kind == 4:
+            Image.fromarray(np.repeat(g[..., None], 3, -1)).convert("P").save(root / f"{i:02d}_p.png")
+            g = np.asarray(Image.open(root / f"{i:02d}_p.png").convert("L"))
+        elif kind == 5:
+            Image.fromarray(np.repeat(g[..., None], 3, -1), "RGB").save(root / f"{i:02d}_rgb.png")
+        else:                # an RGB JPEG of a grey picture decodes with equal channels
+            Image.fromarray(np.repeat(g[..., None], 3, -1), "RGB").save(root / f"{i:02d}_j.jpg", quality=90)
+            g = np.asarray(Image.open(root / f"{i:02d}_j.jpg"))[..., 0]
+        want.append(g)
+    return np.stack(want)[:, None]
+
+
+def test_grey_folder_has_one_channel_in_every_format(tmp_path):
+    want = grey_folder(tmp_path, 7)
+    assert {Image.open(f).mode for f in tmp_path.iterdir()} == {"L", "LA", "I;16", "1", "P", "RGB"}
+    data = load_folder(tmp_path, 32, progress=False)
+    x = np.concatenate([data.train.arrays()[0], data.heldout.arrays()[0]])
+    assert data.shape == (1, 32, 32) and x.shape == (7, 1, 32, 32)
+    assert np.array_equal(x, want)
+    # forced to 3: the same grey in R, G and B
+    rgb = load_folder(tmp_path, 32, channels=3, progress=False)
+    assert rgb.shape == (3, 32, 32) and np.array_equal(rgb.train.arrays()[0], np.repeat(want, 3, 1))
+
+
+def test_one_colour_image_makes_the_folder_rgb(tmp_path):
+    want = grey_folder(tmp_path, 3)
+    tint = np.zeros((32, 32, 3), np.uint8)
+    tint[..., 0] = 1                             # one level of red: not grey
+    Image.fromarray(tint).save(tmp_path / "zz.png")
+    x = load_folder(tmp_path, 32, progress=False).train.arrays()[0]
+    assert x.shape == (4, 3, 32, 32)
+    assert np.array_equal(x[:3], np.repeat(want, 3, 1)) and np.array_equal(x[3], tint.transpose(2, 0, 1))
+
+
+def test_colour_folder_forced_grey_is_pils_luminance(tmp_path):
+    rng = np.random.default_rng(2)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    colour = load_folder(tmp_path, 32, progress=False)
+    assert colour.shape == (3, 32, 32)
+    grey = load_folder(tmp_path, 32, channels=1, progress=False)
+    assert grey.shape == (1, 32, 32)
+    with Image.open(tmp_path / "0.png") as im:           # convert("L"), then the same resize and crop
+        expect = im.convert("L").resize((32, 32), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    assert np.array_equal(grey.train.arrays()[0][0, 0], np.asarray(expect))
+    with pytest.raises(ConfigError, match="channels must be 1 or 3") as e:
+        load_folder(tmp_path, 32, channels=2)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="MNIST images have 1 channel"):
+        load_image_data("mnist", channels=3)
+
+
+def test_folder_cache_key_holds_the_channels(tmp_path, monkeypatch):
+    grey_folder(tmp_path, 2)
+    detected = load_folder(tmp_path, 32, progress=False)               # decodes: 1 channel
+    forced = load_folder(tmp_path, 32, channels=3, progress=False)     # its own entry, not the grey one
+    assert detected.shape == (1, 32, 32) and forced.shape == (3, 32, 32)
+
+    def no_decoding(*args, **kw):
+        raise AssertionError("decoded again")
+    monkeypatch.setattr(im, "load_image", no_decoding)
+    # cache hits: the detected entry again, the forced one, and channels=1 (what a resumed run asks
+    # for after detecting 1) reads the detected entry
+    assert load_folder(tmp_path, 32, progress=False).shape == (1, 32, 32)
+    assert load_folder(tmp_path, 32, channels=3, progress=False).shape == (3, 32, 32)
+    again = load_folder(tmp_path, 32, channels=1, progress=False)
+    assert isinstance(again.train.images, np.memmap) and again.shape == (1, 32, 32)
+
+
 def test_heldout_positions():
     assert len(heldout_positions(50_000)) == 500
     assert len(heldout_positions(1_000_000)) == 10_000

@@ -119,7 +119,78 @@ def test_folder_run(tmp_path, folder, size, arch):
     assert saved["model"]["arch"] == arch and saved["model"]["size"] == size
     assert summary["step"] == 2 and np.isfinite(summary["last"]["wasserstein_heldout"])
     with Image.open(tmp_path / "run" / "samples" / "samples_00000002.png") as im:
-        assert im.size == (8 * (size + 2) + 2,) * 2
+        assert im.size == (8 * (size + 2) + 2,) * 2 and im.mode == "RGB"
+    assert saved["model"]["channels"] == 3
+
+
+@pytest.fixture(scope="module")
+def grey_folder(tmp_path_factory):
+    """Grey PNGs as L, 16-bit and equal-channel RGB files (the formats a grey folder arrives in)."""
+    root = tmp_path_factory.mktemp("grey")
+    rng = np.random.default_rng(3)
+    for i in range(24):
+        g = rng.integers(0, 256, (36, 36), dtype=np.uint8)
+        im = [Image.fromarray(g, "L"), Image.fromarray(g.astype(np.uint16) * 256),
+              Image.fromarray(np.repeat(g[..., None], 3, -1), "RGB")][i % 3]
+        im.save(root / f"{i:02d}.png")
+    return root
+
+
+def grid_mode(run_dir, step=2):
+    with Image.open(Path(run_dir) / "samples" / f"samples_{step:08d}.png") as im:
+        return im.mode
+
+
+def test_grey_folder_trains_and_samples_in_one_channel(tmp_path, grey_folder):
+    cfg = make_image_config(str(grey_folder), "small", size=32, **TINY)
+    summary, lines = run(cfg, tmp_path / "run")
+    assert summary["step"] == 2 and np.isfinite(summary["last"]["wasserstein_heldout"])
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"]["channels"] == 1 and grid_mode(tmp_path / "run") == "L"
+    assert any("training images (1, 32, 32)" in line for line in lines)
+    # without Inception weights: one line names the skipped metrics and how to enable them
+    skipped = [line for line in lines if "skipped" in line]
+    assert len(skipped) == 1 and "inception_score / fid" in skipped[0] and "--inception-weights FILE" in skipped[0]
+    # sample --run: a grey grid, and grey files
+    r = invoke(["sample", "--run", str(tmp_path / "run"), "-n", "4", "--out", str(tmp_path / "g.png"), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "L" and im.size == (2 * 34 + 2,) * 2
+    r = invoke(["sample", "--run", str(tmp_path / "run"), "-n", "2", "--out", str(tmp_path / "many") + "/"])
+    assert r.exit_code == 0, r.output
+    assert {Image.open(f).mode for f in (tmp_path / "many").glob("*.png")} == {"L"}
+    # resume reads the run's channels back (and the folder cache's detected entry)
+    summary, _ = run(None, tmp_path / "run", resume=True, overrides={"iters": 4})
+    assert summary["step"] == 4 and grid_mode(tmp_path / "run", 4) == "L"
+
+
+def test_channels_override_wins_over_the_data(tmp_path, grey_folder, folder):
+    cfg = make_image_config(str(grey_folder), "small", size=32, channels=3, **TINY)
+    run(cfg, tmp_path / "rgb")
+    assert grid_mode(tmp_path / "rgb") == "RGB"
+    assert json.loads((tmp_path / "rgb" / "config.json").read_text())["model"]["channels"] == 3
+    cfg = make_image_config(str(folder), "small", size=32, channels=1, **TINY)   # colour -> luminance
+    run(cfg, tmp_path / "grey")
+    assert grid_mode(tmp_path / "grey") == "L"
+    for dataset, channels, message in ((str(folder), 2, "--channels must be 1 or 3 (0: detect"),
+                                       ("mnist", 3, "--channels must be 1 for mnist"),
+                                       ("cifar10", 1, "--channels must be 3 for cifar10"),
+                                       ("8gaussians", 1, "--channels must be 0 for the 2-D toy points")):
+        with pytest.raises(ConfigError, match=re.escape(message)) as e:
+            validate_config(make_image_config(dataset, "small", channels=channels))
+        assert "\n" not in str(e.value)
+
+
+def test_channels_option_on_the_command_line(tmp_path, folder):
+    tiny = ["--iters", "2", "--critic-iters", "2", "--batch-size", "8", "--eval-every", "2",
+            "--eval-samples", "20", "--heldout-samples", "16", "--dim", "8"]
+    r = invoke(["train-image", "--dataset", str(folder), "--preset", "small", "--size", "32", "--channels", "1",
+                "--out", str(tmp_path / "run"), "--device", "cpu", *tiny])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["channels"] == 1
+    assert grid_mode(tmp_path / "run") == "L"
+    r = invoke(["train-image", "--dataset", str(folder), "--channels", "2", "--out", str(tmp_path / "bad")])
+    assert r.exit_code == 2 and "--channels" in r.output and not (tmp_path / "bad").exists()
 
 
 def test_presets_carry_the_papers_settings():

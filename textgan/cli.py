@@ -145,6 +145,8 @@ def train_lm(corpus, **options):
               help="Critic normalisation (paper: none; 64 px folders: layer).")
 @click.option("--size", type=int, help="Image side for folders: 32 (CIFAR ResNet) or 64 (64x64 ResNet, "
               "default).")
+@click.option("--channels", type=click.Choice(["1", "3"]), default=None,
+              help="Image channels for folders: 1 grey, 3 colour (default: detected from the files).")
 @click.option("--conditional/--unconditional", default=None,
               help="AC-GAN on the class labels (cifar10, or a 32 px folder of class sub-folders).")
 @click.option("--max-examples", type=int, help="Use only the first N training images.")
@@ -153,6 +155,8 @@ def train_lm(corpus, **options):
 @friendly_errors
 def train_image(dataset, **options):
     """Train WGAN-GP on the paper's toy data, MNIST, CIFAR-10 or an image folder."""
+    if options.get("channels") is not None:
+        options["channels"] = int(options["channels"])
     _train("image", dataset, options)
 
 

@@ -260,7 +260,7 @@ class ImageModelConfig:
     dim: int = 512                     # DIM of both networks
     z_dim: int = 2                     # generator noise size (toy 2, images 128)
     size: int = 0                      # image side (28 mnist, 32 cifar-resnet, 64 resnet64; 0 toy)
-    channels: int = 0                  # set from the data (1 MNIST, 3 colour; 0 toy)
+    channels: int = 0                  # 0: from the data (1 MNIST, grey folders; 3 colour; 0 toy); 1|3 forces
     conditional: bool = False          # AC-GAN (cifar-resnet only)
     n_classes: int = 0                 # set from the data's classes when conditional
     critic_norm: str = "none"          # none | layer | batch
@@ -348,6 +348,11 @@ def _check_image(cfg: ImageRunConfig) -> None:
     _positive({"--dim": m.dim, "z_dim": m.z_dim})
     if d.max_examples < 0:
         raise ConfigError(f"--max-examples must be zero (all) or positive, got {d.max_examples}")
+    data_channels = {"mnist": 1, "cifar10": 3, "cifar-10": 3}.get(name, 0 if name in TOY_DATASETS else None)
+    if m.channels not in (0, 1, 3) or (m.channels and data_channels not in (None, m.channels)):
+        what = ("1 or 3 (0: detect from the images)" if data_channels is None else
+                "0 for the 2-D toy points" if data_channels == 0 else f"{data_channels} for {d.dataset}")
+        raise ConfigError(f"--channels must be {what}, got {m.channels}")
     want = _expected_size(cfg)
     if want is None:
         if m.size not in (32, 64):

@@ -142,7 +142,8 @@ def is_toy(cfg) -> bool:
 def load_data(cfg, progress: bool = True):
     from textgan.data.images import load_image_data
     return load_image_data(cfg.data.dataset, data_dir=cfg.data.data_dir, download=cfg.data.download,
-                           size=cfg.model.size or None, seed=cfg.train.seed, progress=progress)
+                           size=cfg.model.size or None, channels=cfg.model.channels, seed=cfg.train.seed,
+                           progress=progress)
 
 
 def _first(split, n: int):
@@ -327,7 +328,7 @@ def build_image_run(cfg, device: torch.device, out: Path, *, resume: bool, progr
         log(f"data {name}: 2-D points, batch {t.batch_size}")
     else:
         data = load_data(cfg, progress=progress)
-        cfg.model.channels, cfg.model.size = data.shape[0], data.shape[1]
+        cfg.model.channels, cfg.model.size = data.shape[0], data.shape[1]   # honours an explicit channels
         if cfg.model.conditional:
             if data.n_classes is None:
                 raise ConfigError(f"--conditional needs class labels, and {cfg.data.dataset} has none "

@@ -13,13 +13,20 @@ Sources:
   unpickler that can build only dicts, lists, bytes/strings, numbers and numpy arrays
   (`numpy.core.multiarray._reconstruct`, `numpy.ndarray`, `numpy.dtype`, and `_codecs.encode`, which
   protocol-2 pickles written by Python 3 use for bytes): any other global is refused, never imported.
-- an image folder: every .png/.jpg/.jpeg under it (recursively, sorted), RGB, the shorter side
-  resized to `size` (bicubic) and centre-cropped to size x size (32 or 64).  When every image lies
-  in a first-level sub-folder and there are at least two, the sub-folder names are the classes
-  (sorted; labels are their indices).  Hidden files and folders (".name") are skipped.  Held
-  out: a seeded 1% of the images, at least 500 but at most a tenth.  Decoded folders are cached
-  as one .npy (textgan/data/cache.py: key = root, size
-  and every file's path/size/mtime) and memory-mapped on reload.
+- an image folder: every .png/.jpg/.jpeg under it (recursively, sorted), the shorter side
+  resized to `size` (bicubic) and centre-cropped to size x size (32 or 64).  Channels (`channels`
+  0, the default, detects): 1 when every image is grey, else 3.  An image is grey when PIL opens it
+  in a grey mode (1, L, LA, I, I;16...: 16-bit values keep their high byte) or when its RGB crop
+  has three equal channels (grey saved as RGB, PNG palettes, JPEG; its one channel is then exactly
+  PIL's convert("L")), so a grey folder is found whatever format wrote it, without a second
+  decoding pass.  channels=1 converts colour images to their luminance as PIL's convert("L")
+  (0.299 R + 0.587 G + 0.114 B); channels=3 repeats a grey image into R, G and B.  When every
+  image lies in a first-level sub-folder and there are at least two, the sub-folder names are the
+  classes (sorted; labels are their indices).  Hidden files and folders (".name") are skipped.
+  Held out: a seeded 1% of the images, at least 500 but at most a tenth.  Decoded folders are
+  cached as one .npy (textgan/data/cache.py: key = root, size, the channels asked for and every
+  file's path/size/mtime; the array's shape holds the detected channels) and memory-mapped on
+  reload.
 
 Training tensors (`to_float`): MNIST x / 255 in [0, 1] ("unit"); CIFAR-10 and folders
 x / 128 - 1 plus U(0, 1/128) dequantisation noise ("symmetric"), as the paper's code.
@@ -443,13 +450,32 @@ def folder_classes(root: Path, files: list[Path]) -> tuple[tuple[str, ...] | Non
     return tuple(names), np.array([lookup[t[0]] for t in tops], dtype=np.int64)
 
 
-def load_image(path: Path, size: int) -> np.ndarray:
-    """One image file -> uint8 [3, size, size]: RGB, shorter side resized to size, centre crop."""
+GREY_MODES = ("1", "L", "LA", "La")
+FOLDER_CHANNELS = (0, 1, 3)     # 0: detect
+
+
+def _grey_or_rgb(im):
+    """A PIL image in mode L (grey modes; 16-bit ones by their high byte) or RGB (every other)."""
+    from PIL import Image
+    if im.mode in GREY_MODES:
+        return im.convert("L")
+    if im.mode == "I" or im.mode.startswith("I;16"):
+        # PNG's 16-bit grey: PIL's convert("L") would clip every value above 255 to white
+        a = np.asarray(im).astype(np.int64)
+        return Image.fromarray((np.clip(a, 0, 65535) >> 8).astype(np.uint8), mode="L")
+    return im.convert("RGB")
+
+
+def load_image(path: Path, size: int, channels: int = 3) -> np.ndarray:
+    """One image file -> uint8 [C, size, size], shorter side resized to size, centre crop.
+    channels 1: grey (colour by PIL's convert("L")); 3: RGB; 0: [1, ...] when the image is grey
+    (a grey mode, or equal R, G and B in the crop), else [3, ...]."""
     from PIL import Image, ImageOps
     try:
         with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            im = im.convert("RGB")
+            im = _grey_or_rgb(ImageOps.exif_transpose(im))
+            if channels:
+                im = im.convert("L" if channels == 1 else "RGB")
             w, h = im.size
             s = size / min(w, h)
             nw, nh = max(size, round(w * s)), max(size, round(h * s))
@@ -457,9 +483,29 @@ def load_image(path: Path, size: int) -> np.ndarray:
                 im = im.resize((nw, nh), Image.Resampling.BICUBIC, reducing_gap=3.0)
             left, top = (nw - size) // 2, (nh - size) // 2
             im = im.crop((left, top, left + size, top + size))
-            return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
+            a = np.asarray(im, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise DataError(f"cannot read image {path}: {e}") from None
+    if a.ndim == 2:
+        return a[None]
+    a = a.transpose(2, 0, 1)
+    if channels == 0 and (a[0] == a[1]).all() and (a[1] == a[2]).all():
+        return a[:1]        # grey stored as RGB: exactly its convert("L")
+    return a
+
+
+def decode_folder(files: list[Path], size: int, channels: int = 0, *,
+                  progress: bool = False, desc: str = "decoding") -> np.ndarray:
+    """Every file as uint8 [N, C, size, size]; channels 0: C = 1 when every image is grey, else 3.
+    Grey images fill a 1-channel array until the first colour one, which widens it once."""
+    from tqdm import tqdm
+    images = np.empty((len(files), channels or 1, size, size), dtype=np.uint8)
+    for i, p in enumerate(tqdm(files, desc=desc, unit="img", disable=not progress)):
+        a = load_image(p, size, channels)
+        if a.shape[0] > images.shape[1]:
+            images = np.repeat(images, 3, axis=1)          # the earlier grey images, as RGB
+        images[i] = a                                      # a grey image broadcasts into RGB
+    return images
 
 
 def heldout_positions(n: int, seed: int = 0) -> np.ndarray:
@@ -470,10 +516,14 @@ def heldout_positions(n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, m, replace=False)).astype(np.int64)
 
 
-def load_folder(path: str | Path, size: int = 64, *, seed: int = 0, progress: bool = True) -> ImageData:
-    """Every image under `path` as uint8 [N, 3, size, size] (cached, memory-mapped on reload)."""
+def load_folder(path: str | Path, size: int = 64, *, channels: int = 0, seed: int = 0,
+                progress: bool = True) -> ImageData:
+    """Every image under `path` as uint8 [N, C, size, size] (cached, memory-mapped on reload);
+    channels 0 detects (1 when every image is grey, else 3), 1 or 3 forces."""
     if size not in FOLDER_SIZES:
         raise ConfigError(f"image size must be one of {', '.join(map(str, FOLDER_SIZES))}, got {size}")
+    if channels not in FOLDER_CHANNELS:
+        raise ConfigError(f"channels must be 1 or 3 (0: detect from the images), got {channels}")
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DataError(f"image folder {root} does not exist")
@@ -481,22 +531,30 @@ def load_folder(path: str | Path, size: int = 64, *, seed: int = 0, progress: bo
     if not files:
         raise DataError(f"no .png/.jpg/.jpeg images under {root}")
     classes, labels = folder_classes(root, files)
-    key = cache.cache_key({"kind": "image-folder", "root": str(root.resolve()), "size": size,
-                           "files": cache.file_fingerprint(files)})
+    fingerprint = cache.file_fingerprint(files)
+
+    def key(asked: int) -> str:
+        return cache.cache_key({"kind": "image-folder", "root": str(root.resolve()), "size": size,
+                                "channels": asked, "files": fingerprint})
     images = None
     if cache.cache_enabled():
-        hit = cache.load(key)
-        if hit is not None and hit[0].shape == (len(files), 3, size, size):
-            images = hit[0]
+        # a forced count also takes the detected entry when the detection chose that count (a
+        # resumed run asks for what its first start detected): the pixels are the same
+        for asked in dict.fromkeys((channels, 0)):
+            hit = cache.load(key(asked))
+            if hit is None or hit[0].ndim != 4:
+                continue
+            n, c, h, w = hit[0].shape
+            if (n, h, w) == (len(files), size, size) and (c == channels if channels else c in (1, 3)):
+                images = hit[0]
+                break
     if images is None:
-        images = np.empty((len(files), 3, size, size), dtype=np.uint8)
-        from tqdm import tqdm
-        for i, p in enumerate(tqdm(files, desc=f"decoding {root.name}", unit="img", disable=not progress)):
-            images[i] = load_image(p, size)
+        images = decode_folder(files, size, channels, progress=progress, desc=f"decoding {root.name}")
         if cache.cache_enabled():
             # labels are not stored: they follow from the file paths, which are part of the key
-            stored = cache.store(key, images, None, {"kind": "image-folder", "root": str(root),
-                                                     "size": size, "classes": classes})
+            stored = cache.store(key(channels), images, None,
+                                 {"kind": "image-folder", "root": str(root), "size": size,
+                                  "channels": int(images.shape[1]), "classes": classes})
             if stored is not None:
                 images = np.load(stored / "ids.npy", mmap_mode="r")
     held = heldout_positions(len(files), seed)
@@ -508,17 +566,23 @@ def load_folder(path: str | Path, size: int = 64, *, seed: int = 0, progress: bo
 # ----------------------------------------------------------------------------- entry point
 
 def load_image_data(source: str | Path, *, data_dir: str | Path | None = None, download: bool = False,
-                    size: int | None = None, seed: int = 0, progress: bool = True) -> ImageData:
-    """`mnist`, `cifar10` (or `cifar-10`), or a path to an image folder (size 32 or 64, default 64)."""
+                    size: int | None = None, channels: int = 0, seed: int = 0,
+                    progress: bool = True) -> ImageData:
+    """`mnist`, `cifar10` (or `cifar-10`), or a path to an image folder (size 32 or 64, default 64;
+    channels 0 detects, 1 or 3 forces)."""
     name = str(source)
     if name.lower() == "mnist":
         if size not in (None, 28):
             raise ConfigError(f"MNIST images are 28x28, got size {size}")
+        if channels not in (0, 1):
+            raise ConfigError(f"MNIST images have 1 channel, got channels {channels}")
         return load_mnist(data_dir, download=download, progress=progress)
     if name.lower() in ("cifar10", "cifar-10"):
         if size not in (None, 32):
             raise ConfigError(f"CIFAR-10 images are 32x32, got size {size}")
+        if channels not in (0, 3):
+            raise ConfigError(f"CIFAR-10 images have 3 channels, got channels {channels}")
         return load_cifar10(data_dir, download=download, progress=progress)
     if download:
         raise ConfigError("--download fetches mnist or cifar10 only, not an image folder")
-    return load_folder(name, 64 if size is None else size, seed=seed, progress=progress)
+    return load_folder(name, 64 if size is None else size, channels=channels, seed=seed, progress=progress)
