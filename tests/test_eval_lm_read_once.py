@@ -52,7 +52,7 @@ def old_evaluate_lm(samples, corpus, *, heldout=None, seq_len=32, max_lines=10_0
 
 
 def new_evaluate_lm(samples, corpus, *, heldout=None, seq_len=32, max_lines=10_000_000, seed=0):
-    return evaluate_lm(samples=str(samples), run_dir=None, n=640, corpus=str(corpus),
+    return evaluate_lm(samples=str(samples), n=640, corpus=str(corpus),
                        heldout=None if heldout is None else str(heldout), seq_len=seq_len,
                        max_lines=max_lines, data_dir=None, download=False, seed=seed, log=lambda *a: None)
 

@@ -182,8 +182,7 @@ def test_channels_override_wins_over_the_data(tmp_path, grey_folder, folder):
 
 
 def test_channels_option_on_the_command_line(tmp_path, folder):
-    tiny = ["--iters", "2", "--critic-iters", "2", "--batch-size", "8", "--eval-every", "2",
-            "--eval-samples", "20", "--heldout-samples", "16", "--dim", "8"]
+    tiny = ["--iters", "2", "--critic-iters", "2", "--batch-size", "8", "--eval-every", "2", "--dim", "8"]
     r = invoke(["train-image", "--dataset", str(folder), "--preset", "small", "--size", "32", "--channels", "1",
                 "--out", str(tmp_path / "run"), "--device", "cpu", *tiny])
     assert r.exit_code == 0, r.output
