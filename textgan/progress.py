@@ -48,6 +48,30 @@ class PlainProgress:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> "PlainProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _on_terminal(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def data_bar(*, desc: str, unit: str, total: int | None = None, initial: int = 0, enabled: bool = True,
+             stream: TextIO | None = None, **tqdm_options):
+    """Progress of reading data (lines encoded, bytes fetched, images decoded): a tqdm bar on a
+    terminal; off one, a plain line every few percent when the total is known, else nothing (the
+    reader's own log line says what was read)."""
+    from tqdm import tqdm
+    stream = stream or sys.stderr
+    if enabled and _on_terminal(stream):
+        return tqdm(total=total, initial=initial, desc=desc, unit=unit, file=stream, **tqdm_options)
+    if enabled and total:
+        return PlainProgress(total, initial, desc, write=lambda line: print(line, file=stream, flush=True))
+    return tqdm(total=total, initial=initial, disable=True)
+
 
 def _clock(seconds: float) -> str:
     if seconds != seconds:       # NaN: no rate yet
@@ -76,7 +100,7 @@ def progress(total: int, initial: int = 0, *, enabled: bool = True, desc: str = 
     if not enabled:
         return _Silent(initial)
     stream = stream or sys.stderr
-    if hasattr(stream, "isatty") and stream.isatty():
+    if _on_terminal(stream):
         from tqdm.auto import tqdm
         return tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True, desc=desc, file=stream)
     return PlainProgress(total, initial, desc,

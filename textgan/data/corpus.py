@@ -319,9 +319,8 @@ def _text_files(src: Source, seq_len: int, max_lines: int) -> CorpusText:
 
 # -- encoding ------------------------------------------------------------------
 def _progress_bar(enabled: bool, desc: str):
-    from tqdm import tqdm
-    return tqdm( unit=" lines", unit_scale=True, desc=desc, disable=not enabled,
-                leave=False)
+    from textgan.progress import data_bar
+    return data_bar(desc=desc, unit=" lines", enabled=enabled, unit_scale=True, leave=False)
 
 
 def _encode(src: Source, data, seq_len: int, progress: bool) -> tuple[np.ndarray, Vocab]:

@@ -35,9 +35,9 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def _progress(total: int | None, initial: int, desc: str, enabled: bool):
-    from tqdm import tqdm
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=desc, disable=not enabled)
+    from textgan.progress import data_bar
+    return data_bar(total=total, initial=initial, desc=desc, unit="B", enabled=enabled, unit_scale=True,
+                    unit_divisor=1024)
 
 
 def download_file(url: str, dest: str | os.PathLike, *, size: int | None = None,

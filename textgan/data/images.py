@@ -498,13 +498,15 @@ def decode_folder(files: list[Path], size: int, channels: int = 0, *,
                   progress: bool = False, desc: str = "decoding") -> np.ndarray:
     """Every file as uint8 [N, C, size, size]; channels 0: C = 1 when every image is grey, else 3.
     Grey images fill a 1-channel array until the first colour one, which widens it once."""
-    from tqdm import tqdm
+    from textgan.progress import data_bar
     images = np.empty((len(files), channels or 1, size, size), dtype=np.uint8)
-    for i, p in enumerate(tqdm(files, desc=desc, unit="img", disable=not progress)):
-        a = load_image(p, size, channels)
-        if a.shape[0] > images.shape[1]:
-            images = np.repeat(images, 3, axis=1)          # the earlier grey images, as RGB
-        images[i] = a                                      # a grey image broadcasts into RGB
+    with data_bar(total=len(files), desc=desc, unit="img", enabled=progress) as bar:
+        for i, p in enumerate(files):
+            a = load_image(p, size, channels)
+            if a.shape[0] > images.shape[1]:
+                images = np.repeat(images, 3, axis=1)          # the earlier grey images, as RGB
+            images[i] = a                                      # a grey image broadcasts into RGB
+            bar.update()
     return images
 
 
