@@ -5,7 +5,7 @@
                                      [--part both|toy|text] [--runs DIR] [--corpus NAME|PATH]
                                      [--data-dir DIR] [--no-record]
 
-The four objectives of textgan/losses.py, each with its OBJECTIVE_SETTINGS (the paper's settings for
+The four objectives of textgan/losses.py, each with its preset layer `objective/<name>` (textgan/presets.py: the paper's settings for
 that baseline: wgan-clip RMSProp 5e-5, 5 critic steps, clip 0.01; gan Adam 2e-4 beta (0.5, 0.999),
 one discriminator step, non-saturating; wgan-gp[-one-sided] Adam 1e-4 beta (0.5, 0.9)):
 
@@ -42,18 +42,18 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, cpu_model, report  # noqa: E402
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, cpu_model, figure_path, report  # noqa: E402
 
 sys.path.insert(0, ROOT)
-from textgan.config import OBJECTIVE_SETTINGS, TrainConfig, apply_objective  # noqa: E402
+from textgan.config import TrainConfig, apply_objective  # noqa: E402
+from textgan.losses import ADVERSARIAL  # noqa: E402
 from textgan.data.toy import toy_modes, toy_sampler  # noqa: E402
 from textgan.metrics.points import toy_metrics  # noqa: E402
 from textgan.models.toy import ToyCritic, ToyGenerator  # noqa: E402
 from textgan.report import write_report  # noqa: E402
 from textgan.train import Trainer, TrainerHooks  # noqa: E402
 
-OBJECTIVES = list(OBJECTIVE_SETTINGS)
-FIGURES = os.path.join(ROOT, "bench", "figures")
+OBJECTIVES = list(ADVERSARIAL)
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -119,7 +119,7 @@ def run_toy(args) -> dict:
                      "w1_1000pts_last_log": round(last["w1"], 4)}
         print(obj, rows[obj], flush=True)
         dirs.append(run_dir)
-    out = os.path.join(FIGURES, "compare_toy")
+    out = figure_path("compare_toy", args.no_record)
     shutil.rmtree(out, ignore_errors=True)
     write_report(dirs, out)
     return rows
@@ -176,7 +176,7 @@ def run_text(args) -> dict:
         print(obj, rows[obj], flush=True)
         dirs.append(run_dir)
     shutil.rmtree(probe_dir, ignore_errors=True)
-    out = os.path.join(FIGURES, "compare_text")
+    out = figure_path("compare_text", args.no_record)
     shutil.rmtree(out, ignore_errors=True)
     write_report(dirs, out)
     return rows
@@ -194,7 +194,6 @@ def main() -> None:
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    os.makedirs(FIGURES, exist_ok=True)
     t0 = time.time()
     result = {"cpu": cpu_model(), "threads": 1, "torch": torch.__version__,
               "budget": "equal CPU seconds per run (process_time / children's rusage), one thread",

@@ -6,7 +6,7 @@
 
 One in-training evaluation is what `textgan.lm.TextEvaluator` does every `eval_every` (100)
 generator iterations: generate 640 lines with the paper-size generator (DIM 512, argmax,
-batches of 64, `textgan.sample.generate_ids`) and their JS-1..4 against the corpus statistics
+batches of 64, `textgan.lm.generate_ids`) and their JS-1..4 against the corpus statistics
 (`NgramReference`, built once per run, before training: its build time is reported apart).
 The corpus is the n-gram benchmark's LINES-line text (bench/ngram_speed.py makes it from the lines
 of --corpus, default the built-in synthetic corpus), encoded
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, cpu_model, report  # noqa: E402
+from record import CORPUS_HELP, DATA_DIR_HELP, ROOT, WORKDIR, corpus_lines, cpu_model, report  # noqa: E402
 
 sys.path.insert(0, ROOT)
 
@@ -39,7 +39,7 @@ from textgan.config import TrainConfig  # noqa: E402
 from textgan.lm import TextBatches, TextEvaluator, corpus_tensor  # noqa: E402
 from textgan.metrics.tokens import file_char_ids  # noqa: E402
 from textgan.models.text import Critic, Generator  # noqa: E402
-from textgan.sample import generate_ids  # noqa: E402
+from textgan.lm import generate_ids  # noqa: E402
 from textgan.train import Trainer, TrainerHooks  # noqa: E402
 
 
@@ -67,7 +67,9 @@ def main() -> None:
     a = p.parse_args()
 
     import ngram_speed                                        # the benchmark corpus, made once
-    corpus_path, _ = ngram_speed.make_files(a.lines, a.workdir, ngram_speed.real_lines(a.corpus, a.data_dir))
+    corpus_path = os.path.join(a.workdir, f"eval_overhead_{a.lines}.txt")
+    os.makedirs(a.workdir, exist_ok=True)
+    ngram_speed.make_corpus(corpus_lines(a.corpus, a.data_dir), corpus_path, a.lines)
     ids = vocab_ids(corpus_path, 32)
     V = int(ids.max()) + 1
     cfg = TrainConfig(batch_size=64, critic_iters=10, eval_samples=640)

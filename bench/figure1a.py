@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import cpu_model, report  # noqa: E402
+from record import cpu_model, figure_path, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -44,7 +44,6 @@ from textgan.losses import objective_critic_loss, wasserstein_estimate  # noqa: 
 from textgan.models.toy import ToyCritic  # noqa: E402
 from textgan.penalty import penalty_and_norms  # noqa: E402
 
-FIGURE = os.path.join(ROOT, "bench", "figures", "figure1a.png")
 RANGE, GRID = 3.0, 128
 BATCH = 256
 
@@ -144,9 +143,9 @@ def main() -> None:
     fig.suptitle(f"Critic value surfaces, generator fixed at real + N(0, I); 3x{args.dim} ReLU critic, "
                  f"{args.steps} critic steps", fontsize=11)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(FIGURE), exist_ok=True)
-    fig.savefig(FIGURE)
-    result["figure"] = os.path.relpath(FIGURE, ROOT)
+    figure = figure_path("figure1a.png", args.no_record)
+    fig.savefig(figure)
+    result["figure"] = os.path.relpath(figure, ROOT)
     report("figure1a.py", result, args.no_record)
 
 

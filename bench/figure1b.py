@@ -36,7 +36,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from figure1a import fixed_fake  # noqa: E402
-from record import cpu_model, report  # noqa: E402
+from record import cpu_model, figure_path, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -45,7 +45,6 @@ from textgan.losses import objective_critic_loss  # noqa: E402
 from textgan.models.toy import init_linear_  # noqa: E402
 from textgan.penalty import penalty_and_norms  # noqa: E402
 
-FIGURE = os.path.join(ROOT, "bench", "figures", "figure1b.png")
 BATCH = 256
 CLIPS = (0.1, 0.01, 0.001)
 
@@ -144,9 +143,9 @@ def main() -> None:
     ax.set_title(f"Swiss roll, {args.layers}-layer ReLU MLP critic (width {args.dim}, no batch norm),\n"
                  f"after {args.steps} critic steps; generator fixed at real + N(0, I)", fontsize=9)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(FIGURE), exist_ok=True)
-    fig.savefig(FIGURE)
-    result["figure"] = os.path.relpath(FIGURE, ROOT)
+    figure = figure_path("figure1b.png", args.no_record)
+    fig.savefig(figure)
+    result["figure"] = os.path.relpath(figure, ROOT)
     report("figure1b.py", result, args.no_record)
 
 

@@ -37,8 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import report  # noqa: E402
-from toy_quality import cpu_model  # noqa: E402
+from record import cpu_model, figure_path, machine, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVERRIDES = ("dim", "lr", "beta1", "critic_iters", "batch_size", "gen_batch_size", "lr_decay", "iters",
@@ -113,9 +112,9 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from textgan.config import make_image_config, validate_image_config
+    from textgan.config import make_image_config, validate_config
     from textgan.data.images import ImageBatches, load_mnist
-    from textgan.image import HeldoutImages, _first, build_image_models_for, generate, load_data, to_uint8, \
+    from textgan.image import heldout_images, _first, build_image_models_for, generate, load_data, to_uint8, \
         write_sample_grid
     from textgan.metrics.classifier import (SCORE_SPLITS, classifier_cache_path, feature_statistics,
                                             frechet_distance, load_or_train_classifier, predict,
@@ -133,7 +132,7 @@ def main() -> None:
 
         extra = {k: getattr(a, k) for k in OVERRIDES if getattr(a, k) is not None}
         cfg = make_image_config(folder, a.preset, size=32, device="cpu", seed=a.seed, **extra)
-        validate_image_config(cfg)
+        validate_config(cfg)
         t = cfg.train
         w0 = time.perf_counter()
         data = load_data(cfg, progress=False)
@@ -165,7 +164,7 @@ def main() -> None:
         torch.manual_seed(t.seed)
         generator, critic = build_image_models_for(cfg)
         sampler = ImageBatches(data.train, t.batch_size, data.scale, t.seed, "cpu")
-        heldout = HeldoutImages(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale,
+        heldout = heldout_images(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale,
                                 torch.device("cpu"), t.seed)
         trainer = Trainer(generator, critic, sampler, t, torch.device("cpu"), heldout=heldout,
                           hooks=TrainerHooks(log=lambda m: None, progress=False))
@@ -194,7 +193,7 @@ def main() -> None:
         if not a.folder:
             shutil.rmtree(folder, ignore_errors=True)
 
-    prefix = a.figure or os.path.join(ROOT, "bench", "figures", f"folder32_{a.preset}")
+    prefix = a.figure or figure_path(f"folder32_{a.preset}", a.no_record)
     grid = write_sample_grid(trainer.sampling_generator, prefix + "_grid.png", (-1.0, 1.0),
                              seed=t.seed * 7919 + trainer.step)
     save_curve_plot(prefix + "_curve.png", curve, floor["classifier_score"],
@@ -208,9 +207,7 @@ def main() -> None:
                                                  "gp_weight", "lr", "beta1", "beta2", "lr_decay", "ema")}
         | {"arch": cfg.model.arch, "dim": cfg.model.dim},
         "overrides": extra,
-        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": a.threads, "torch": torch.__version__,
-        "loadavg_start": [round(v, 2) for v in load_start],
-        "loadavg_end": [round(v, 2) for v in os.getloadavg()],
+        **machine(a.threads, load_start),
         "budget_cpu_s": budget, "clock": "time.process_time of this process, training only",
         "write_folder_wall_s": round(write_s, 1), "load_folder_wall_s": round(load_s, 1),
         "classifier": {"cached_before": had_classifier, "load_or_train_cpu_s": round(classifier_s, 1)},

@@ -28,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import cpu_model, report  # noqa: E402
+from record import figure_path, machine, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVERRIDES = ("dim", "lr", "beta1", "critic_iters", "batch_size", "lr_decay", "iters", "eval_samples")
@@ -62,7 +62,7 @@ def main() -> None:
     import torch
 
     from textgan.data.images import ImageBatches
-    from textgan.image import (HeldoutImages, ImageEvaluator, _first, build_image_models_for, load_data,
+    from textgan.image import (heldout_images, ImageEvaluator, _first, build_image_models_for, load_data,
                                write_sample_grid)
     from textgan.metrics.classifier import classifier_cache_path
     from textgan.train import Trainer, TrainerHooks
@@ -85,7 +85,7 @@ def main() -> None:
     torch.manual_seed(t.seed)
     generator, critic = build_image_models_for(cfg)
     sampler = ImageBatches(data.train, t.batch_size, data.scale, t.seed, device)
-    heldout = HeldoutImages(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale, device, t.seed)
+    heldout = heldout_images(_first(data.heldout, t.heldout_samples), t.batch_size, data.scale, device, t.seed)
     trainer = Trainer(generator, critic, sampler, t, device, heldout=heldout,
                       hooks=TrainerHooks(log=lambda m: None, progress=False))
     load_start = os.getloadavg()
@@ -108,7 +108,7 @@ def main() -> None:
         if reached is None and m.get("classifier_score", 0.0) >= a.target:
             reached = {"iter": trainer.step, "train_cpu_s": round(trained, 1)}
     last = curve[-1]
-    figure = a.figure or os.path.join(ROOT, "bench", "figures", f"mnist_{a.preset}_grid.png")
+    figure = a.figure or figure_path(f"mnist_{a.preset}_grid.png", a.no_record)
     write_sample_grid(generator, figure, (0.0, 1.0), seed=t.seed * 7919 + trainer.step)
     result = {
         "bench": "mnist_quality", "preset": a.preset,
@@ -116,10 +116,7 @@ def main() -> None:
                                                  "beta1", "beta2", "lr_decay", "eval_samples",
                                                  "heldout_samples")} | {"dim": cfg.model.dim},
         "overrides": extra,
-        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": a.threads,
-        "torch": torch.__version__,
-        "loadavg_start": [round(v, 2) for v in load_start],
-        "loadavg_end": [round(v, 2) for v in os.getloadavg()],
+        **machine(a.threads, load_start),
         "budget_cpu_s": budget, "clock": "time.process_time of this process (one thread), training only",
         "classifier": {"cached_before": had_classifier, "load_or_train_cpu_s": round(classifier_s, 1)},
         "eval_cpu_s": round(eval_s, 1),
@@ -141,9 +138,9 @@ def main() -> None:
 
 
 def make_config(a, extra: dict):
-    from textgan.config import make_image_config, validate_image_config
+    from textgan.config import make_image_config, validate_config
     cfg = make_image_config("mnist", a.preset, device="cpu", seed=a.seed, data_dir=a.data_dir, **extra)
-    validate_image_config(cfg)
+    validate_config(cfg)
     return cfg
 
 

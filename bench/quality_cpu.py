@@ -62,7 +62,7 @@ def textgan_side(a) -> dict:
     from textgan.lm import TextBatches, corpus_tensor
     from textgan.models.text import build_text_models
     from textgan.runs import resolve_conv
-    from textgan.sample import generate_ids
+    from textgan.lm import generate_ids
     from textgan.train import Trainer, TrainerHooks
 
     overrides = {"dim": a.dim, "critic_iters": a.critic_iters, "lr": a.lr, "batch_size": a.batch,

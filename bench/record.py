@@ -74,6 +74,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def figure_path(name: str, no_record: bool) -> str:
+    """Where a bench writes a figure (or a folder of them): bench/figures/NAME when it records its
+    result, else under the temporary WORKDIR, so that a trial run leaves the recorded figures alone."""
+    path = os.path.join(BENCH if not no_record else WORKDIR, "figures", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def machine(threads: int, load_start: tuple[float, ...]) -> dict:
+    """Where a quality bench ran: the CPU, its cores, torch's threads and version, the load average
+    (1, 5, 15 min) when the bench started and when it ended."""
+    import torch
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
+            "loadavg_start": [round(v, 2) for v in load_start],
+            "loadavg_end": [round(v, 2) for v in os.getloadavg()]}
+
+
 def corpus_lines(corpus: str, data_dir: str | None = None, max_lines: int = 10_000_000) -> list[str]:
     """Every line textgan reads for `--corpus corpus --data-dir data_dir` (held-out lines included)."""
     sys.path.insert(0, ROOT)

@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import cpu_model, report  # noqa: E402
+from record import figure_path, machine, report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -95,7 +95,7 @@ def main() -> None:
     sys.path.insert(0, ROOT)
     import torch
 
-    from textgan.config import make_image_config, validate_image_config
+    from textgan.config import make_image_config, validate_config
     from textgan.data.toy import toy_sampler
     from textgan.data.toy import toy_modes
     from textgan.image import ToyEvaluator, build_image_models_for, generate, save_toy_plot
@@ -105,7 +105,7 @@ def main() -> None:
     names = ("dim", "lr", "iters", "critic_iters", "batch_size", "gp_weight", "beta1", "beta2", "lr_decay")
     extra = {k: getattr(a, k) for k in names if getattr(a, k) is not None}
     cfg = make_image_config(a.dataset, a.preset, device="cpu", seed=a.seed, **extra)
-    validate_image_config(cfg)
+    validate_config(cfg)
     torch.manual_seed(cfg.train.seed)
     device = torch.device("cpu")
     generator, critic = build_image_models_for(cfg)
@@ -132,7 +132,7 @@ def main() -> None:
         if reached is None and m.get("modes", 0) >= min_modes and m.get("within_3sigma", 0) >= min_within:
             reached = {"iter": trainer.step, "train_cpu_s": round(trained, 1)}
     last = curve[-1]
-    figure = a.figure or os.path.join(ROOT, "bench", "figures", f"toy_{a.dataset}.png")
+    figure = a.figure or figure_path(f"toy_{a.dataset}.png", a.no_record)
     fake = generate(generator, 1000, seed=cfg.train.seed * 7919 + trainer.step).numpy()
     t = cfg.train
     decay = ", linear decay" if t.lr_decay == "linear" else ""
@@ -151,10 +151,7 @@ def main() -> None:
         "settings": {k: getattr(cfg.train, k) for k in ("gp_weight", "critic_iters", "batch_size", "lr",
                                                          "beta1", "beta2", "lr_decay", "iters")}
                     | {"dim": cfg.model.dim},
-        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": a.threads,
-        "torch": torch.__version__,
-        "loadavg_start": [round(x, 2) for x in load_start],
-        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        **machine(a.threads, load_start),
         "budget_cpu_s": budget, "clock": "time.process_time of this process (one thread)",
         "iters": trainer.step, "train_wall_s": round(wall, 1),
         "cpu_s_per_iter": round(trained / trainer.step, 4),

@@ -108,8 +108,9 @@ def worker(a) -> None:
     import torch
 
     from textgan.config import make_config
-    from textgan.lm import evaluate_lm
-    from textgan.runs import train_lm
+    from textgan.lm import TEXT, evaluate_lm
+    from textgan.modality import load_model
+    from textgan.runs import train_run
 
     torch.set_num_threads(a.threads)
     settings = dict(TRIALS[a.trial])
@@ -123,10 +124,10 @@ def worker(a) -> None:
     timer = threading.Timer(a.deadline_s, lambda: os.kill(os.getpid(), signal.SIGTERM))
     timer.start()
     start = time.perf_counter()
-    summary = train_lm(cfg, out, progress=False, log=lambda m: None)
+    summary = train_run(TEXT, cfg, out, progress=False, log=lambda m: None)
     train_s = time.perf_counter() - start
     timer.cancel()
-    result = evaluate_lm(samples=None, run_dir=str(out), n=640, corpus=a.corpus, heldout=None,
+    result = evaluate_lm(model=load_model(out), n=640, corpus=a.corpus, heldout=None,
                          seq_len=cfg.model.seq_len, max_lines=cfg.data.max_lines, data_dir=None,
                          download=False, seed=0, log=lambda m: None)
     values, floor = result["samples"], result["floor"]

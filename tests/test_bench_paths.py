@@ -70,3 +70,32 @@ def test_logged_commands_show_outside_paths_as_placeholders(tmp_path):
             "--figure", "bench/figures/figure1a.png", "synthetic"]
     assert record.shown(args) == ["--corpus", "PATH", "--data-dir", "DIR", "--rounds", "2",
                                   "--figure", "bench/figures/figure1a.png", "synthetic"]
+
+
+def _textgan_imports(path: Path):
+    """(line, module, name) of every `from textgan... import name` and `import textgan...` in a file."""
+    import ast
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textgan"):
+            for alias in node.names:
+                yield node.lineno, node.module, alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("textgan"):
+                    yield node.lineno, alias.name, None
+
+
+def test_every_textgan_name_a_bench_script_or_example_imports_exists():
+    """The scripts import textgan lazily inside functions; a renamed name must fail here, not in a
+    user's hands."""
+    import importlib
+    missing = []
+    for path in sorted([*BENCH.glob("*.py"), *(BENCH.parent / "examples").glob("*.py")]):
+        for line, module, name in _textgan_imports(path):
+            mod = importlib.import_module(module)
+            if name is not None and not hasattr(mod, name):
+                try:
+                    importlib.import_module(f"{module}.{name}")
+                except ImportError:
+                    missing.append(f"{path.name}:{line} {module}.{name}")
+    assert not missing
