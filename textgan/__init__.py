@@ -27,6 +27,8 @@ _EXPORTS = {
     "train_image": "textgan.api",
     "load_run": "textgan.api",
     "Run": "textgan.api",
+    "load_model": "textgan.modality",
+    "export_run": "textgan.export",
     "evaluate_text": "textgan.api",
     "ngram_js": "textgan.api",
     "format_report": "textgan.evaluate",
@@ -61,8 +63,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:   # for type checkers and IDEs: the same names, imported eagerly
     from textgan.api import Run, corpus_lines, evaluate_text, load_run, ngram_js, train_image, train_lm
     from textgan.evaluate import format_report
+    from textgan.export import export_run
     from textgan.errors import CheckpointError, ConfigError, CorpusError, TextganError
-    from textgan.modality import Modality
+    from textgan.modality import Modality, load_model
     from textgan.modality import register as register_modality
     from textgan.penalty import gradient_penalty, penalty_and_norms
     from textgan.train import Callback, Trainer, TrainerHooks

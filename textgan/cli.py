@@ -42,6 +42,18 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _one_source(*, model: str | None, **others: str | None) -> str | None:
+    """The one generator source given: a run directory, a checkpoint or a model folder."""
+    from textgan.errors import ConfigError
+    from textgan.export import is_model_folder
+    given = {name: v for name, v in {**others, "model": model}.items() if v is not None}
+    if len(given) != 1:
+        raise ConfigError("give exactly one of " + ", ".join(f"--{k}" for k in [*others, "model"]))
+    if model is not None and not is_model_folder(model):
+        raise ConfigError(f"{model} is not a model folder (no model.safetensors; make one with textgan export)")
+    return next(iter(given.values()))
+
+
 def _options(*decorators):
     """Stack click options (listed in the order --help shows them)."""
     def apply(fn):
@@ -164,6 +176,8 @@ def train_image(dataset, **options):
 @main.command()
 @click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Run directory (newest good checkpoint).")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), help="A checkpoint file.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False),
+              help="A model folder written by `textgan export`.")
 @click.option("-n", "--num", "n", type=int, default=64, show_default=True,
               help="Number of lines (text) or images.")
 @click.option("--out", "out_file", type=click.Path(),
@@ -177,7 +191,7 @@ def train_image(dataset, **options):
               "sample (mle runs' default) from the softmax at each position.")
 @click.option("--temperature", default=None, help="Text runs: sample from softmax(logits / T) (default 1).")
 @friendly_errors
-def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, temperature):
+def sample(run_dir, checkpoint, model_dir, n, out_file, class_, seed, device, decode, temperature):
     """Print or write N generated lines (argmax per position, padding stripped), or write image samples."""
     from textgan.errors import ConfigError
     from textgan.modality import load_model
@@ -185,7 +199,8 @@ def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, tempe
 
     if n <= 0:
         raise ConfigError(f"-n must be positive, got {n}")
-    model = load_model(run_dir, checkpoint, resolve_device(device), warn=_log)
+    source = _one_source(run_dir=run_dir, checkpoint=checkpoint, model=model_dir)
+    model = load_model(source if checkpoint is None else None, checkpoint, resolve_device(device), warn=_log)
     text, message = model.modality.write_samples(model, n, out_file, seed=seed, class_=class_,
                                                  decode=decode, temperature=temperature)
     if text is not None:
@@ -194,9 +209,30 @@ def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, tempe
         _log(message)
 
 
+# ---------------------------------------------------------------- export
+@main.command()
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), required=True, help="The run to export.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), help="This checkpoint, not the newest good one.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="The model folder.")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+@click.option("--push-to-hub", "repo", default=None, help="Then upload the folder as this Hub model repository.")
+@click.option("--private", is_flag=True, help="With --push-to-hub: a private repository.")
+@friendly_errors
+def export(run_dir, checkpoint, out_dir, force, repo, private):
+    """Write a run's sampling generator as a model folder (model.safetensors, config.json, vocabulary,
+    model card): the layout of a Hugging Face model repository."""
+    from textgan.export import export_run, push_to_hub
+    folder = export_run(run_dir, out_dir, checkpoint=checkpoint, force=force, warn=_log)
+    _log(f"wrote {folder}")
+    if repo:
+        _log(f"pushed to {push_to_hub(folder, repo, private=private)}")
+
+
 # ---------------------------------------------------------------- eval-image
 @main.command("eval-image")
-@click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False), help="An image run.")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), help="An image run.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False),
+              help="A model folder written by `textgan export`.")
 @click.option("-n", "--num", "n", type=int, default=None,
               help="Samples to generate (default: the run's evaluation size).")
 @click.option("--inception-weights", type=click.Path(dir_okay=False), default=None,
@@ -204,12 +240,13 @@ def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, tempe
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @friendly_errors
-def eval_image(run_dir, n, inception_weights, device, as_json):
+def eval_image(run_dir, model_dir, n, inception_weights, device, as_json):
     """The run's newest generator through its metrics, beside the real-data floor and the better direction."""
     from textgan.api import evaluate_run
     from textgan.runs import resolve_device
 
-    model, result = evaluate_run("eval-image", run_dir, device=resolve_device(device), log=_log,
+    source = _one_source(run_dir=run_dir, model=model_dir)
+    model, result = evaluate_run("eval-image", source, device=resolve_device(device), log=_log,
                                  n=n, inception_weights=inception_weights)
     click.echo(json.dumps(result) if as_json else model.modality.format_evaluation(result))
 
@@ -218,6 +255,8 @@ def eval_image(run_dir, n, inception_weights, device, as_json):
 @main.command("eval-lm")
 @click.option("--samples", type=click.Path(dir_okay=False), help="File of generated lines.")
 @click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Generate samples from this run.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False),
+              help="Generate samples from a model folder written by `textgan export`.")
 @click.option("-n", "--num", "n", type=int, default=640, show_default=True,
               help="Lines to generate with --run.")
 @click.option("--corpus", required=True, help="NAME or PATH of the reference corpus.")
@@ -233,7 +272,7 @@ def eval_image(run_dir, n, inception_weights, device, as_json):
 @click.option("--decode", default=None, help="With --run: argmax or sample (as `sample --decode`).")
 @click.option("--temperature", default=None, help="With --run: sampling temperature (as `sample`).")
 @friendly_errors
-def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json,
+def eval_lm(samples, run_dir, model_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json,
             decode, temperature):
     """JS-1..4 (bits) of samples against a corpus, with the paper's exact definition, and more metrics."""
     from textgan.api import evaluate_run
@@ -243,8 +282,10 @@ def eval_lm(samples, run_dir, n, corpus, heldout, seq_len, max_lines, data_dir, 
 
     options = dict(n=n, corpus=corpus, heldout=heldout, seq_len=seq_len, max_lines=max_lines,
                    data_dir=data_dir, download=download, seed=seed, interactive=sys.stdin.isatty())
-    if (samples is None) == (run_dir is None):
-        raise ConfigError("give exactly one of --samples FILE or --run DIR")
+    if sum(x is not None for x in (samples, run_dir, model_dir)) != 1:
+        raise ConfigError("give exactly one of --samples FILE, --run DIR or --model DIR")
+    if samples is None:
+        run_dir = _one_source(run_dir=run_dir, model=model_dir)
     if samples is not None:
         if decode is not None or temperature is not None:
             raise ConfigError("--decode and --temperature are for --run (a file's samples are fixed)")

@@ -378,6 +378,7 @@ class Images(Modality):
     headline = None                  # per data set: see `headline_for`
     summary_keys = ("w1", "modes", "within_3sigma", "classifier_score", "fd", "inception_score", "fid",
                     "wasserstein_heldout")
+    state_keys = ("image",)
 
     def config_from_dict(self, d: dict):
         from textgan.config import ImageRunConfig
@@ -406,11 +407,15 @@ class Images(Modality):
             cfg = ImageRunConfig.from_dict(state["config"])
             generator, critic = build_image_models_for(cfg)
             generator.load_state_dict(sampling_weights(state))
-            critic.load_state_dict(state["critic"])
+            if state.get("critic") is None:      # a model folder (textgan export) keeps no critic
+                critic = None
+            else:
+                critic.load_state_dict(state["critic"])
             meta = state["image"]
         except (KeyError, TypeError, RuntimeError, ConfigError) as e:
             raise CheckpointError(f"checkpoint {path} does not hold a usable image generator ({e})") from None
-        return Model(self, generator.to(device), cfg, int(state["step"]), critic=critic.to(device),
+        return Model(self, generator.to(device), cfg, int(state["step"]),
+                     critic=None if critic is None else critic.to(device),
                      extra={"image": meta}, source=Path(path))
 
     def _labels(self, model: Model, n: int, class_: int | None) -> torch.Tensor | None:

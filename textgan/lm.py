@@ -291,6 +291,7 @@ class Text(Modality):
     eval_command = "eval-lm"
     headline = "js4"
     summary_keys = ("js1", "js2", "js3", "js4")
+    state_keys = ("vocab",)
 
     def config_from_dict(self, d: dict):
         from textgan.config import RunConfig
@@ -320,10 +321,14 @@ class Text(Modality):
                 return load_mle(self, state, cfg, vocab, path, device)
             generator, critic = build_text_models(cfg.model, conv=resolve_conv(cfg, device))
             generator.load_state_dict(sampling_weights(state))
-            critic.load_state_dict(state["critic"])
+            if state.get("critic") is None:      # a model folder (textgan export) keeps no critic
+                critic = None
+            else:
+                critic.load_state_dict(state["critic"])
         except (KeyError, TypeError, RuntimeError) as e:
             raise CheckpointError(f"checkpoint {path} does not hold a usable text generator ({e})") from None
-        return Model(self, generator.to(device), cfg, int(state["step"]), critic=critic.to(device),
+        return Model(self, generator.to(device), cfg, int(state["step"]),
+                     critic=None if critic is None else critic.to(device),
                      extra={"vocab": vocab}, source=Path(path))
 
     def sample(self, model: Model, n: int, *, seed: int | None = None, temperature=None,

@@ -77,6 +77,8 @@ class Modality(ABC):
     eval_command: str = ""
     headline: str | None = None    # the metric a progress bar shows (e.g. "js4")
     summary_keys: tuple[str, ...] = ()   # the metrics a finished run's summary line shows
+    state_keys: tuple[str, ...] = ()     # checkpoint entries `load` needs besides the networks and config
+                                         # (a model folder keeps each as KEY.json: textgan/export.py)
 
     # ------------------------------------------------------------ configs
     @abstractmethod
@@ -172,9 +174,13 @@ def kinds() -> list[str]:
 
 def load_model(run_dir: str | Path | None = None, checkpoint: str | Path | None = None,
                device: torch.device | str = "cpu", warn=None) -> Model:
-    """The sampling generator of a run's newest good checkpoint (or of one checkpoint file), of
-    whatever modality the checkpoint's config names.  Checkpoints are read to the CPU."""
+    """The sampling generator of a run's newest good checkpoint (or of one checkpoint file), or of
+    a model folder written by `textgan export` (`run_dir` holding model.safetensors), of whatever
+    modality its config names.  Checkpoints are read to the CPU."""
     from textgan.checkpoint import find_checkpoint
+    from textgan.export import is_model_folder, load_folder
+    if checkpoint is None and is_model_folder(run_dir):
+        return load_folder(run_dir, torch.device(device))
     state, path = find_checkpoint(run_dir, checkpoint, map_location="cpu", warn=warn)
     config = state.get("config")
     if not isinstance(config, dict):
