@@ -26,7 +26,7 @@ MAY_NAME_MACHINE_PATHS = ("tests/", "bench/RESULTS.md")
 # Words that narrate history instead of describing the tool.
 HISTORY = re.compile(r"\b(earlier|previously|used to|before the|no longer|was changed|"
                      r"at the time|re-run|re-measured|session|nowadays|the new preset|"
-                     r"the previous run|since then)\b", re.IGNORECASE)
+                     r"the previous run|since then|so far|anymore|formerly|originally)\b", re.IGNORECASE)
 
 LINK = re.compile(r"(?<!!)\[(?:[^\]\[]|\[[^\]]*\])*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1\s*$", re.MULTILINE | re.DOTALL)
