@@ -144,3 +144,10 @@ def test_history_check_catches_a_lab_notebook():
                 "was measured at the time, re-measured later. Results from /work/shared/data.")
     assert history_words(notebook) == ["at the time", "before the", "earlier", "re-measured"]
     assert machine_paths(notebook) == ["/work/"]
+
+
+def test_api_page_names_every_public_name():
+    import textgan
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in textgan.__all__ if not re.search(rf"`{re.escape(name)}\b", text)]
+    assert missing == []
