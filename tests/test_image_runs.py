@@ -175,7 +175,7 @@ def test_channels_override_wins_over_the_data(tmp_path, grey_folder, folder):
     for dataset, channels, message in ((str(folder), 2, "--channels must be 1 or 3 (0: detect"),
                                        ("mnist", 3, "--channels must be 1 for mnist"),
                                        ("cifar10", 1, "--channels must be 3 for cifar10"),
-                                       ("8gaussians", 1, "--channels must be 0 for the 2-D toy points")):
+                                       ("8gaussians", 1, "--channels must be left out for the 2-D toy points")):
         with pytest.raises(ConfigError, match=re.escape(message)) as e:
             validate_config(make_image_config(dataset, "small", channels=channels))
         assert "\n" not in str(e.value)

@@ -351,7 +351,7 @@ def _check_image(cfg: ImageRunConfig) -> None:
     data_channels = {"mnist": 1, "cifar10": 3, "cifar-10": 3}.get(name, 0 if name in TOY_DATASETS else None)
     if m.channels not in (0, 1, 3) or (m.channels and data_channels not in (None, m.channels)):
         what = ("1 or 3 (0: detect from the images)" if data_channels is None else
-                "0 for the 2-D toy points" if data_channels == 0 else f"{data_channels} for {d.dataset}")
+                "left out for the 2-D toy points (they have no channels)" if data_channels == 0 else f"{data_channels} for {d.dataset}")
         raise ConfigError(f"--channels must be {what}, got {m.channels}")
     want = _expected_size(cfg)
     if want is None:
