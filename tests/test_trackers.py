@@ -133,3 +133,64 @@ def test_toy_run_logs_its_scatter_plot_as_an_image(tmp_path):
     assert [i.step for i in images] == [2]
     assert images[0].width > 100 and images[0].encoded_image_string[:4] == b"\x89PNG"
     assert [e.step for e in events.Scalars("w1")] == [2]
+
+
+class RecordingTracker:
+    """Stands in for a tracker: remembers what it was sent and how it was closed."""
+    opened = []
+
+    def __init__(self, run_dir, config, step, resume):
+        self.steps, self.closed = [], []
+        RecordingTracker.opened.append(self)
+
+    def log_scalars(self, step, values):
+        self.steps.append(step)
+
+    def log_sample(self, step, sample):
+        pass
+
+    def close(self, failed=False):
+        self.closed.append(failed)
+
+
+class StopOrFail:
+    """A callback that, at the first log, asks for a SIGTERM stop or raises."""
+
+    def __init__(self, how):
+        self.how = how
+
+    def on_log(self, trainer, record):
+        import signal
+        if self.how == "stop":
+            trainer.request_stop(signal.SIGTERM)
+        else:
+            raise RuntimeError("boom")
+
+    def on_checkpoint(self, trainer, path):
+        pass
+
+    def on_fit_end(self, trainer, record):
+        pass
+
+
+@pytest.mark.parametrize("how", ["stop", "fail"])
+def test_trackers_are_closed_on_stop_and_on_exception(tmp_path, monkeypatch, how):
+    import textgan
+    from textgan import trackers
+    monkeypatch.setitem(trackers.TRACKERS, "tensorboard", RecordingTracker)
+    monkeypatch.setitem(trackers.PACKAGES, "tensorboard", "json")      # any importable package
+    RecordingTracker.opened = []
+    options = dict(out=tmp_path / "run", preset="small", dim=16, critic_iters=1, batch_size=16, eval_every=1,
+                   iters=4, device="cpu", max_lines=200, progress=False, logger="tensorboard",
+                   callbacks=[StopOrFail(how)], log=lambda message: None)
+    if how == "fail":
+        with pytest.raises(RuntimeError, match="boom"):
+            textgan.train_lm("synthetic", **options)
+    else:
+        textgan.train_lm("synthetic", **options)
+    [tracker] = RecordingTracker.opened
+    assert tracker.closed == [how == "fail"]                # closed once; a failure says so
+    if how == "stop":                                        # stopped early, not at iters 4
+        assert tracker.steps[0] == 1 and tracker.steps[-1] < 4
+    else:
+        assert tracker.steps == []                          # the failing callback ran first
