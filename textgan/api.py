@@ -131,6 +131,7 @@ def train(modality: Modality, data: str | None, *, out: str | Path | None = None
     `train_image`); returns the lifecycle's summary (run_dir, step, last record, rank)."""
     from textgan.runs import train_run
 
+    loggers, mlflow_uri = options.pop("logger", None), options.pop("mlflow_uri", None)
     if resume:
         cfg = None
         overrides = {**options, "preset": preset}
@@ -142,7 +143,8 @@ def train(modality: Modality, data: str | None, *, out: str | Path | None = None
                               "continue a run)")
         cfg = modality.make_config(data, preset or "paper", **options)
     return train_run(modality, cfg, out, resume=resume, overrides=overrides if resume else None,
-                     progress=progress, interactive=interactive, log=log, callbacks=callbacks)
+                     progress=progress, interactive=interactive, log=log, callbacks=callbacks,
+                     loggers=loggers or None, mlflow_uri=mlflow_uri)
 
 
 def train_lm(corpus: str | None, *, out: str | Path | None = None, preset: str | None = None,
@@ -151,7 +153,7 @@ def train_lm(corpus: str | None, *, out: str | Path | None = None, preset: str |
     name such as "synthetic" or "billion-words", a path, or "hf:NAME"); `preset` is "paper" (the
     default for a new run) or "small".  `options` are train-lm's options with underscores (`iters`,
     `dim`, `eval_every`, `device`, `seed`, `resume`, ...), checked as the CLI checks them (errors are
-    `textgan.TextganError`s); also `log` (a function of one line, default: standard error) and
+    `textgan.TextganError`s), e.g. `logger=["tensorboard", "mlflow"]` (or one name); also `log` (a function of one line, default: standard error) and
     `callbacks` (`textgan.Callback`s).  Returns the run."""
     summary = train(modalities.get("lm"), corpus, out=out, preset=preset, progress=progress, **options)
     return Run(summary["run_dir"], device="cpu")

@@ -103,6 +103,11 @@ TRAIN_OPTIONS = _options(
     click.option("--keep-checkpoints", type=int, help="How many recent checkpoints to keep (3; 0: all)."),
     click.option("--on-nonfinite", type=click.Choice(["stop", "rollback"]), default=None,
                  help="On a NaN/inf: stop (default) or roll back to the last good checkpoint."),
+    click.option("--logger", multiple=True, type=click.Choice(["tensorboard", "wandb", "mlflow"]),
+                 help="Also send metrics, samples and the config to this experiment tracker "
+                      "(repeatable; needs the extra of the same name, e.g. textgan[tensorboard])."),
+    click.option("--mlflow-uri", default=None, help="--logger mlflow: the tracking URI (default: a "
+                 "SQLite store in the run directory, RUN_DIR/mlflow.db)."),
     click.option("--quiet", is_flag=True, help="No progress display."),
 )
 

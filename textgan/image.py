@@ -29,7 +29,8 @@ from torch import nn
 
 from textgan.checkpoint import rng_untouched
 from textgan.errors import CheckpointError, ConfigError, TextganError
-from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
+from textgan.modality import (HeldoutBatches, Modality, Model, RunParts, StepSample, register,
+                              sampling_weights)
 from textgan.sample import generate
 
 SAMPLE_GRID = 64          # images in an evaluation's PNG grid
@@ -390,6 +391,11 @@ class Images(Modality):
 
     def run_tag(self, cfg) -> str:
         return cfg.data.dataset
+
+    def step_samples(self, run_dir: Path, step: int) -> list[StepSample]:
+        """The PNG the evaluator wrote at this step: a sample grid, or the toy data's scatter plot."""
+        path = Path(run_dir) / "samples" / f"samples_{step:08d}.png"
+        return [StepSample("samples", image=path)] if path.is_file() else []
 
     def build(self, cfg, device, out, *, resume, progress, interactive, log) -> RunParts:
         return build_image_run(cfg, device, out, resume=resume, progress=progress,

@@ -20,7 +20,8 @@ from torch import nn
 
 from textgan.errors import CheckpointError, ConfigError, CorpusError
 from textgan.metrics.ngrams import NgramReference
-from textgan.modality import HeldoutBatches, Modality, Model, RunParts, register, sampling_weights
+from textgan.modality import (HeldoutBatches, Modality, Model, RunParts, StepSample, register,
+                              sampling_weights)
 from textgan.models.autoregressive import draw
 from textgan.sample import generate
 
@@ -300,6 +301,13 @@ class Text(Modality):
     def make_config(self, data: str, preset: str = "paper", **options):
         from textgan.config import make_config
         return make_config(preset, corpus=data, **options)
+
+    def step_samples(self, run_dir: Path, step: int) -> list[StepSample]:
+        """The lines TextEvaluator wrote at this step."""
+        path = Path(run_dir) / "samples" / f"samples_{step:08d}.txt"
+        if not path.is_file():
+            return []
+        return [StepSample("samples", text=path.read_text(encoding="utf-8").splitlines())]
 
     def run_tag(self, cfg) -> str:
         return cfg.data.corpus

@@ -44,6 +44,14 @@ class RunParts:
 
 
 @dataclass
+class StepSample:
+    """One sample an evaluation wrote: lines of text, or the path of an image file."""
+    tag: str
+    text: list[str] | None = None
+    image: Path | None = None
+
+
+@dataclass
 class Model:
     """A generator read back from a checkpoint or a model folder, ready to sample."""
     modality: "Modality"
@@ -125,6 +133,11 @@ class Modality(ABC):
 
     @abstractmethod
     def format_evaluation(self, result: dict) -> str: ...
+
+    def step_samples(self, run_dir: Path, step: int) -> list["StepSample"]:
+        """What this modality's evaluator wrote at `step` under run_dir/samples, for experiment
+        trackers; none by default."""
+        return []
 
     def better(self, metric: str) -> str | None:
         """"higher", "lower" or "closer" (to the real-data floor) for a logged metric; None unknown."""

@@ -36,6 +36,7 @@ from textgan.config import RunConfig
 from textgan.distributed import World
 from textgan.errors import ConfigError
 from textgan.modality import Modality
+from textgan.trackers import TrackerCallback, check_loggers, close_all, open_trackers
 from textgan.train import Callback, Trainer, TrainerHooks
 
 # Settings that may change when a run is resumed; everything else must match.
@@ -150,17 +151,20 @@ def read_run_config(out: Path, modality: Modality):
 
 def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool = False,
               overrides: dict | None = None, progress: bool = True, interactive: bool = False,
-              log=print, callbacks: Iterable[Callback] = ()) -> dict:
+              log=print, callbacks: Iterable[Callback] = (), loggers: Iterable[str] | str | None = None,
+              mlflow_uri: str | None = None) -> dict:
     """Train (or resume) a run of any modality; returns a summary (run_dir, step, last record, rank).
-    Under torchrun (RANK, WORLD_SIZE, ... set) this process is one rank of a data-parallel run."""
+    Under torchrun (RANK, WORLD_SIZE, ... set) this process is one rank of a data-parallel run.
+    `loggers`: experiment trackers (textgan/trackers.py) that rank 0 also sends the run to."""
     world = distributed.world_from_env()
+    tracking = Tracking(check_loggers(loggers) if world.is_main else [], mlflow_uri)
     if not resume and cfg is not None:
         modality.validate(cfg)                   # cheap errors before connecting
         world.check_batches(cfg.train)
     distributed.connect(world)
     try:
         return _run(modality, cfg, out, world, resume=resume, overrides=overrides, progress=progress,
-                    interactive=interactive, log=log, callbacks=callbacks)
+                    interactive=interactive, log=log, callbacks=callbacks, tracking=tracking)
     except RuntimeError as e:
         if world.distributed and distributed.is_comm_failure(e):
             raise distributed.comm_failure(world, e) from None
@@ -170,7 +174,7 @@ def train_run(modality: Modality, cfg, out: str | Path | None, *, resume: bool =
 
 
 def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides: dict | None,
-         progress: bool, interactive: bool, log, callbacks) -> dict:
+         progress: bool, interactive: bool, log, callbacks, tracking: "Tracking") -> dict:
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR")
@@ -188,7 +192,7 @@ def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides:
     created = None if resume else world.from_main(lambda: prepare_run_dir(out, resume=False))
     try:
         return _train(modality, cfg, out, device, world, resume=resume, progress=progress,
-                      interactive=interactive, log=log, callbacks=callbacks)
+                      interactive=interactive, log=log, callbacks=callbacks, tracking=tracking)
     except BaseException:
         if not resume and world.is_main:
             _clean_failed_run(out, created)
@@ -196,7 +200,7 @@ def _run(modality: Modality, cfg, out, world: World, *, resume: bool, overrides:
 
 
 def _train(modality: Modality, cfg, out: Path, device: torch.device, world: World, *, resume: bool,
-           progress: bool, interactive: bool, log, callbacks) -> dict:
+           progress: bool, interactive: bool, log, callbacks, tracking: "Tracking") -> dict:
     if not world.is_main:            # rank 0 speaks for the run
         log, progress, interactive = (lambda message: None), False, False
     elif world.distributed:
@@ -228,10 +232,31 @@ def _train(modality: Modality, cfg, out: Path, device: torch.device, world: Worl
             write_json(out / "config.json", cfg.to_dict())
             for name, content in parts.files.items():
                 write_json(out / name, content)
-        with runtime.stop_on_signals(trainer.request_stop):
-            record = trainer.fit()
+        trackers = tracking.open(modality, trainer, out, cfg.to_dict(), resume)
+        try:
+            with runtime.stop_on_signals(trainer.request_stop):
+                record = trainer.fit()
+        except BaseException:
+            close_all(trackers, failed=True)
+            raise
+        close_all(trackers)
     world.agree_max(0)               # every rank leaves together, after rank 0's last writes
     return {"run_dir": str(out), "step": trainer.step, "last": record, "rank": world.rank}
+
+
+@dataclass
+class Tracking:
+    """The experiment trackers a run was asked for (checked names; empty on ranks other than 0)."""
+    loggers: list[str]
+    mlflow_uri: str | None = None
+
+    def open(self, modality: Modality, trainer: Trainer, out: Path, config: dict, resume: bool) -> list:
+        """Open the trackers at the trainer's step and hook them into it; the open trackers."""
+        if not self.loggers:
+            return []
+        trackers = open_trackers(self.loggers, out, config, trainer.step, resume, self.mlflow_uri)
+        trainer.callbacks.append(TrackerCallback(trackers, modality, out))
+        return trackers
 
 
 def write_json(path: Path, obj: dict) -> None:
