@@ -8,11 +8,13 @@ import sys
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 
 
-def record(script: str, text: str) -> None:
-    """`script` is the bench file's name (e.g. "train_speed.py"); its arguments come from sys.argv."""
+def record(script: str, text: str, preface: str = "") -> None:
+    """`script` is the bench file's name (e.g. "train_speed.py"); its arguments come from sys.argv.
+    `preface`: Markdown (e.g. a table) written under the heading, before the JSON."""
     cmd = " ".join(["python", f"bench/{script}"] + sys.argv[1:])
+    preface = f"{preface}\n\n" if preface else ""
     with open(RESULTS, "a", encoding="utf-8") as f:
-        f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+        f.write(f"\n## `{cmd}`\n\n{preface}```json\n{text}\n```\n")
 
 
 def report(script: str, result: dict, no_record: bool) -> None:
