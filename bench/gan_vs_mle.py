@@ -5,11 +5,13 @@
                              [--minutes 10] [--seeds 1,2,3] [--jobs 2]
                              [--temperatures 0.5,0.7,1.0,1.3] [--samples 640]
                              [--gan-variant NAME:FIELD=VALUE[,FIELD=VALUE...] ...] [--variant-seeds 1]
+                             [--arms gan,mle]
                              [--runs DIR] [--figure PNG] [--no-record]
 
 Arms: `gan` is `train-lm --preset small` (WGAN-GP), `mle` is `train-lm --preset small --objective mle`
 (the causal conv language model of textgan/mle.py); each `--gan-variant` adds a GAN arm with train-lm
-options changed (e.g. `batch64:batch_size=64`), trained for --variant-seeds only.
+options changed (e.g. `batch64:batch_size=64`), trained for --variant-seeds only.  `--arms` picks the
+base arms (`--arms ""`: the variants alone, e.g. trials against an MLE baseline measured before).
 
 Equal time is CPU time, not wall-clock, so the figures are fair on a shared machine: every run is a
 process of its own with torch on ONE thread, and trains until `time.process_time()` spent on training
@@ -92,6 +94,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--eval-every", type=int, default=200, help="iterations between budget checks")
     ap.add_argument("--gan-variant", action="append", default=[], help="NAME:FIELD=VALUE,...")
     ap.add_argument("--variant-seeds", default="1")
+    ap.add_argument("--arms", default="gan,mle", help="base arms to train: gan, mle, both or none (\"\")")
     ap.add_argument("--runs", default=os.path.join("runs", "gan_vs_mle"), help="where the runs go")
     ap.add_argument("--figure", default=FIGURE)
     ap.add_argument("--no-record", action="store_true")
@@ -109,6 +112,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     a.variant_seeds = parse_numbers(a.variant_seeds, int, "--variant-seeds")
     a.temperatures = parse_numbers(a.temperatures, float, "--temperatures")
     a.variants = dict(parse_variant(v) for v in a.gan_variant)
+    a.arms = [x for x in a.arms.split(",") if x]
+    if any(x not in BASE_ARMS for x in a.arms) or not (a.arms or a.variants):
+        raise UsageError(f"--arms must be a subset of gan,mle (or none with a --gan-variant), got {','.join(a.arms)!r}")
     return a
 
 
@@ -202,7 +208,7 @@ def worker(spec: dict) -> dict:
 
 # ----------------------------------------------------------------------------- many runs
 def run_specs(a) -> list[dict]:
-    arms = {**{k: (v, a.seeds) for k, v in BASE_ARMS.items()},
+    arms = {**{k: (v, a.seeds) for k, v in BASE_ARMS.items() if k in a.arms},
             **{k: (v, a.variant_seeds) for k, v in a.variants.items()}}
     corpus = a.corpus or os.path.abspath(a.corpus_file)
     return [{"arm": arm, "seed": seed, "options": options, "objective": options.get("objective", "wgan-gp"),
@@ -272,7 +278,10 @@ def best_decode(arm: dict, metric: str, floor: dict) -> str:
 
 
 def verdicts(summary: dict, floor: dict) -> dict:
-    """Per metric: the GAN (its argmax default, and its best decode) against MLE (T=1 and its best)."""
+    """Per metric: the GAN (its argmax default, and its best decode) against MLE (T=1 and its best);
+    {} unless both were trained."""
+    if not {"gan", "mle"} <= set(summary):
+        return {}
     gan, mle = summary["gan"], summary["mle"]
     out = {}
     for m in TABLE_METRICS:
@@ -402,7 +411,8 @@ def main(argv=None) -> int:
     table = markdown_table(result["summary"], result["floor"])
     said = "\n".join(verdict_lines(result["verdicts"]))
     ratios = ", ".join(f"{k} {v:.2f}x" for k, v in result["js4_ratio_to_mle"].items())
-    text = f"{table}\n\n{said}\n- best JS-4 over decodes, relative to MLE's best: {ratios}"
+    text = table + (f"\n\n{said}" if said else "") + \
+        (f"\n- best JS-4 over decodes, relative to MLE's best: {ratios}" if ratios else "")
     print(text)
     print(json.dumps(result))
     draw_figure(result["summary"], result["floor"], a.figure,
