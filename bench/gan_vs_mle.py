@@ -38,7 +38,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from record import record  # noqa: E402
+from record import record, shown_args  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURE = os.path.join(ROOT, "bench", "figures", "gan_vs_mle.png")
@@ -418,7 +418,7 @@ def main(argv=None) -> int:
     draw_figure(result["summary"], result["floor"], a.figure,
                 f"{result['corpus']}: {result['budget']}; {result['cpu']}")
     if not a.no_record:
-        record("gan_vs_mle.py", json.dumps(result, indent=1), preface=text)
+        record("gan_vs_mle.py", json.dumps(result, indent=1), preface=text, args=shown_args(sys.argv[1:]))
     return 0
 
 
