@@ -5,13 +5,15 @@
                              [--minutes 10] [--seeds 1,2,3] [--jobs 2]
                              [--temperatures 0.5,0.7,1.0,1.3] [--samples 640]
                              [--gan-variant NAME:FIELD=VALUE[,FIELD=VALUE...] ...] [--variant-seeds 1]
-                             [--arms gan,mle]
+                             [--arms gan,mle] [--from-runs]
                              [--runs DIR] [--figure PNG] [--no-record]
 
 Arms: `gan` is `train-lm --preset small` (WGAN-GP), `mle` is `train-lm --preset small --objective mle`
 (the causal conv language model of textgan/mle.py); each `--gan-variant` adds a GAN arm with train-lm
 options changed (e.g. `batch64:batch_size=64`), trained for --variant-seeds only.  `--arms` picks the
 base arms (`--arms ""`: the variants alone, e.g. trials against an MLE baseline measured before).
+`--from-runs` trains nothing: it reports the runs already finished in --runs (their bench_result.json)
+for the arms and seeds asked, e.g. the seeds that finished of a comparison stopped early.
 
 Equal time is CPU time, not wall-clock, so the figures are fair on a shared machine: every run is a
 process of its own with torch on ONE thread, and trains until `time.process_time()` spent on training
@@ -98,6 +100,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--runs", default=os.path.join("runs", "gan_vs_mle"), help="where the runs go")
     ap.add_argument("--figure", default=FIGURE)
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--from-runs", action="store_true", help="report the finished runs in --runs; train nothing")
     ap.add_argument("--worker", help=argparse.SUPPRESS)     # one run, as JSON (internal)
     a = ap.parse_args(argv)
     if a.worker:
@@ -219,6 +222,18 @@ def run_specs(a) -> list[dict]:
             for arm, (options, seeds) in arms.items() if seed in seeds]
 
 
+def result_file(spec: dict) -> str:
+    return os.path.join(spec["out"], "bench_result.json")
+
+
+def finished(spec: dict) -> dict:
+    try:
+        with open(result_file(spec), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        raise UsageError(f"no finished run {spec['arm']} seed {spec['seed']} in {os.path.dirname(spec['out'])}") from None
+
+
 def launch(spec: dict) -> dict:
     if os.path.exists(spec["out"]):
         import shutil
@@ -230,7 +245,7 @@ def launch(spec: dict) -> dict:
         tail = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise UsageError(f"run {spec['arm']} seed {spec['seed']} failed: {tail}")
     result = json.loads(p.stdout.strip().splitlines()[-1])
-    with open(os.path.join(spec["out"], "bench_result.json"), "w", encoding="utf-8") as f:
+    with open(result_file(spec), "w", encoding="utf-8") as f:
         json.dump(result, f)             # each run's scores survive a failure of a later one
     print(f"{spec['arm']} seed {spec['seed']}: {result['steps']} steps in {result['train_cpu_s']} CPU-s, "
           f"JS-4 " + ", ".join(f"{k} {v['js4']:.4f}" for k, v in result["decodes"].items()),
@@ -384,8 +399,11 @@ def cpu_model() -> str:
 def compare(a) -> dict:
     specs = run_specs(a)
     t0 = time.time()
-    with ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        results = list(pool.map(launch, specs))
+    if a.from_runs:
+        results = [finished(spec) for spec in specs]
+    else:
+        with ThreadPoolExecutor(max_workers=a.jobs) as pool:
+            results = list(pool.map(launch, specs))
     summary = summarise(results)
     floor = results[0]["floor"]
     return {"bench": "gan_vs_mle", "cpu": cpu_model(), "cores": os.cpu_count(), "threads_per_run": 1,
@@ -395,7 +413,7 @@ def compare(a) -> dict:
             "heldout_lines": results[0]["heldout_lines"], "variants": a.variants, "floor": floor,
             "summary": summary, "verdicts": verdicts(summary, floor), "js4_ratio_to_mle": js4_ratios(summary),
             "runs": [{k: r[k] for k in ("arm", "seed", "steps", "train_cpu_s", "eval_cpu_s_in_run")}
-                     for r in results], "wall_s": round(time.time() - t0, 1)}
+                     for r in results], "from_runs": a.from_runs, "wall_s": round(time.time() - t0, 1)}
 
 
 def main(argv=None) -> int:

@@ -62,6 +62,13 @@ def test_tiny_comparison_gives_both_arms_every_decode_and_a_figure(corpus, tmp_p
     assert "| gan (n=1) | argmax |" in proc.stdout and "| real floor |" in proc.stdout
     assert figure.stat().st_size > 10_000
     assert (ROOT / "bench" / "RESULTS.md").read_bytes() == results          # --no-record
+    # --from-runs reports the same runs again without training
+    again = run_bench(corpus, "--seeds", "1", "--runs", tmp_path / "runs", "--figure", tmp_path / "again.png",
+                      "--from-runs", "--no-record")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout.strip().splitlines()[-1])["summary"] == summary
+    missing = run_bench(corpus, "--seeds", "2", "--runs", tmp_path / "runs", "--from-runs", "--no-record")
+    assert missing.returncode == 2 and "no finished run gan seed 2" in missing.stderr
 
 
 @pytest.mark.parametrize("with_corpus, args, message", [
