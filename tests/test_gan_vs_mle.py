@@ -127,7 +127,8 @@ def test_records_name_no_absolute_path(tmp_path, monkeypatch):
         sys.path.remove(str(ROOT / "bench"))
     results = tmp_path / "RESULTS.md"
     monkeypatch.setattr(record, "RESULTS", str(results))
-    args = record.shown_args(["/data/shared/emnlp_news/test_emnlp.txt", "--runs", "/tmp/x/real/", "--arms", "",
+    corpus_file, runs = tmp_path / "data" / "emnlp_news" / "test_emnlp.txt", f"{tmp_path / 'x' / 'real'}/"
+    args = record.shown_args([str(corpus_file), "--runs", runs, "--arms", "",
                               "--gan-variant", "g:gumbel_tau=0.5"])
     record.record("gan_vs_mle.py", '{"a": 1}', preface="| t |", args=args)
     assert results.read_text(encoding="utf-8") == (
