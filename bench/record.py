@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -34,11 +35,14 @@ def shown(args: list[str]) -> list[str]:
     return [one(a) for a in args]
 
 
-def record(script: str, text: str) -> None:
-    """`script` is the bench file's name (e.g. "train_speed.py"); its arguments come from sys.argv."""
-    cmd = " ".join(["python", f"bench/{script}"] + shown(sys.argv[1:]))
+def record(script: str, text: str, preface: str = "", args: list[str] | None = None) -> None:
+    """`script` is the bench file's name (e.g. "train_speed.py"); its arguments come from sys.argv
+    unless `args` are given (paths outside the repository shown as PATH or DIR).  `preface`: Markdown
+    (e.g. a table) written under the heading, before the JSON."""
+    cmd = shlex.join(["python", f"bench/{script}"] + shown(sys.argv[1:] if args is None else args))
+    preface = f"{preface}\n\n" if preface else ""
     with open(RESULTS, "a", encoding="utf-8") as f:
-        f.write(f"\n## `{cmd}`\n\n```json\n{text}\n```\n")
+        f.write(f"\n## `{cmd}`\n\n{preface}```json\n{text}\n```\n")
 
 
 def report(script: str, result: dict, no_record: bool) -> None:

@@ -293,3 +293,12 @@ def test_ema_option_and_samples_from_the_average(corpus, run_dir, tmp_path):
     for value in ("1", "-0.5"):
         message = bad(["train-lm", "--corpus", str(corpus), *TINY, "--ema", value, "--out", str(tmp_path / value)])
         assert "--ema must lie in [0, 1)" in message and not (tmp_path / value).exists()
+
+
+def test_gumbel_tau_is_a_train_lm_option_checked_in_one_line(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["train-lm", "--corpus", str(corpus), "--iters", "2", *TINY, "--gumbel-tau", "-0.5"])
+    assert result.exit_code == 2 and result.output.strip() == \
+        "error: --gumbel-tau must be 0 (plain softmax) or a positive number, got -0.5"
+    assert "--gumbel-tau" in invoke(["train-lm", "--help"]).output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

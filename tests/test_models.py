@@ -126,3 +126,40 @@ def test_toy_pair():
     gen, critic = ToyGenerator(data_dim=3, z_dim=5, dim=16), ToyCritic(data_dim=3, dim=16)
     x = gen(torch.randn(7, 5))
     assert x.shape == (7, 3) and critic(x).shape == (7,)
+
+
+def test_gumbel_softmax_outputs_only_while_training():
+    torch.manual_seed(0)
+    plain = Generator(vocab_size=7, dim=8, seq_len=8, n_blocks=1, z_dim=4)
+    gumbel = Generator(vocab_size=7, dim=8, seq_len=8, n_blocks=1, z_dim=4, gumbel_tau=0.5)
+    gumbel.load_state_dict(plain.state_dict())
+    z = torch.randn(64, 4)
+    soft = plain(z)
+    relaxed = gumbel(z)
+    assert torch.allclose(relaxed.sum(-1), torch.ones(64, 8), atol=1e-5) and (relaxed >= 0).all()
+    # tau 0.5 with noise: sharper than the softmax (closer to one-hot) and not the same vectors
+    assert relaxed.max(-1).values.mean() > soft.max(-1).values.mean() + 0.05
+    assert not torch.allclose(relaxed, gumbel(z))
+    relaxed.sum().backward()                                  # the relaxation is differentiable
+    assert gumbel.out.weight.grad is not None and gumbel.out.weight.grad.abs().sum() > 0
+    gumbel.eval()
+    assert torch.equal(gumbel(z), plain(z)) and torch.equal(gumbel.logits(z), plain.logits(z))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"gumbel_tau": -1.0}, "--gumbel-tau must be 0 (plain softmax) or a positive number"),
+    ({"gumbel_tau": float("nan")}, "--gumbel-tau must be 0 (plain softmax) or a positive number"),
+    ({"gumbel_tau": 0.5, "objective": "mle"}, "--gumbel-tau is for the GAN's generator"),
+])
+def test_gumbel_tau_is_validated(options, message):
+    from textgan.config import make_config, validate_config
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        validate_config(make_config("small", corpus="synthetic", **options))
+
+
+def test_gumbel_tau_reaches_the_generator():
+    from textgan.config import make_config
+    cfg = make_config("small", corpus="synthetic", gumbel_tau=0.7)
+    cfg.model.vocab_size = 5
+    generator, _ = build_text_models(cfg.model)
+    assert generator.gumbel_tau == 0.7 and make_config("small", corpus="synthetic").model.gumbel_tau == 0.0

@@ -145,6 +145,8 @@ def main():
 @click.option("--conv", type=click.Choice(["auto", "direct", "winograd"]), default=None,
               help="Convolutions: auto (default: winograd on CPU in fp32, direct otherwise), "
                    "direct, or winograd (same maths, fewer multiplications).")
+@click.option("--gumbel-tau", type=float, help="GAN generator outputs: 0 (the paper) the softmax, > 0 "
+              "Gumbel-softmax relaxed samples at this temperature while training (sampling unchanged).")
 @click.option("--arch", default=None, help="--objective mle: conv (default: the paper's residual blocks, "
               "causal) or gru (2 layers).")
 @friendly_errors

@@ -8,6 +8,7 @@ setting that learns visibly within minutes.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 
 
@@ -19,6 +20,7 @@ class ModelConfig:
     z_dim: int = 128          # generator noise size
     vocab_size: int = 0       # set from the corpus vocabulary
     arch: str = "conv"        # --objective mle only: conv (causal residual blocks) | gru
+    gumbel_tau: float = 0.0   # GAN generator: 0 softmax (the paper); > 0 Gumbel-softmax at this temperature
 
 
 @dataclass
@@ -208,6 +210,10 @@ def _check_text(cfg: "RunConfig") -> None:
         raise ConfigError(f"--conv winograd needs --seq-len divisible by 4, got {cfg.model.seq_len}")
     if cfg.model.arch not in TEXT_ARCHS:
         raise ConfigError(f"--arch must be one of {', '.join(TEXT_ARCHS)}, got {cfg.model.arch!r}")
+    if not (math.isfinite(cfg.model.gumbel_tau) and cfg.model.gumbel_tau >= 0):
+        raise ConfigError(f"--gumbel-tau must be 0 (plain softmax) or a positive number, got {cfg.model.gumbel_tau}")
+    if cfg.model.gumbel_tau and cfg.train.objective == "mle":
+        raise ConfigError("--gumbel-tau is for the GAN's generator, not --objective mle")
     if cfg.model.arch != "conv" and cfg.train.objective != "mle":
         raise ConfigError(f"--arch {cfg.model.arch} is for --objective mle (the GAN's generator is the "
                           "paper's convolutional one)")
