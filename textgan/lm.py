@@ -283,12 +283,11 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
     return result
 
 
-CURVE_FILE = "curve.json"
-
-
 def write_curve(run_dir: Path, result: dict, log) -> None:
     """The quality-diversity curve beside the run, where `report` finds it."""
     import json
+
+    from textgan.report_curves import CURVE_FILE
     try:
         (run_dir / CURVE_FILE).write_text(json.dumps(result) + "\n", encoding="utf-8")
     except OSError as e:
