@@ -199,14 +199,17 @@ def sample(run_dir, checkpoint, n, out_file, class_, seed, device, decode, tempe
               help="InceptionV3 weights for inception_score/fid (default $TEXTGAN_INCEPTION_WEIGHTS).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--decode", default=None, hidden=True)        # text runs' options, refused in one line
+@click.option("--temperature", default=None, hidden=True)
 @friendly_errors
-def eval_image(run_dir, n, inception_weights, device, as_json):
+def eval_image(run_dir, n, inception_weights, device, as_json, decode, temperature):
     """The run's newest generator through its metrics, beside the real-data floor and the better direction."""
     from textgan.api import evaluate_run
     from textgan.runs import resolve_device
 
     model, result = evaluate_run("eval-image", run_dir, device=resolve_device(device), log=_log,
-                                 n=n, inception_weights=inception_weights)
+                                 n=n, inception_weights=inception_weights, decode=decode,
+                                 temperature=temperature)
     click.echo(json.dumps(result) if as_json else model.modality.format_evaluation(result))
 
 
