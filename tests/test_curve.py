@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from textgan import load_run
 from textgan.cli import main
 from textgan.metrics import METRICS
+from test_mle import bad   # one line on stderr, exit status 2, no traceback
 
 TINY = ["--preset", "small", "--dim", "8", "--batch-size", "8", "--eval-every", "2", "--device", "cpu",
         "--seed", "3", "--quiet", "--iters", "2"]
@@ -89,15 +90,6 @@ def test_report_draws_the_curves_of_runs_that_have_one(runs, tmp_path):
     page = (tmp_path / "with" / "index.html").read_text()
     assert '<img src="curve.png"' in page and "BLEU-4 against Self-BLEU-4" in page
     assert (tmp_path / "with" / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def bad(*args):
-    result = cli(*args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 def test_bad_curve_input_is_one_line(runs, tmp_path):
