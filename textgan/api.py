@@ -107,7 +107,9 @@ class Run:
 
     def evaluate(self, **options) -> dict:
         """What `textgan eval-lm --run PATH --json` (text; `corpus=` defaults to the run's corpus)
-        or `textgan eval-image --run PATH --json` (images) prints."""
+        or `textgan eval-image --run PATH --json` (images) prints.  Text runs take eval-lm's options
+        with underscores; `temperatures=[0.5, 1.0]` gives (and, as eval-lm, stores in
+        PATH/curve.json) the quality-diversity curve of `eval-lm --temperatures 0.5,1.0 --json`."""
         return self.modality.evaluate(self.model, self.path, log=options.pop("log", _stderr), **options)
 
 

@@ -4,7 +4,7 @@
     textgan train-image --dataset NAME|PATH [--preset paper|small] [...]
     textgan sample   --run DIR | --checkpoint FILE  -n N  [--out FILE.png | DIR/] [--class K]
     textgan eval-image --run DIR [--json]
-    textgan eval-lm  --samples FILE | --run DIR  --corpus NAME|PATH [--json]
+    textgan eval-lm  --samples FILE | --run DIR  --corpus NAME|PATH [--temperatures T,T,..] [--json]
     textgan corpora  [list | show NAME | prepare NAME]
     textgan report   RUN_DIR [RUN_DIR ...] --out DIR
 """
@@ -246,15 +246,18 @@ def export(run_dir, checkpoint, out_dir, force, repo, private):
               help="InceptionV3 weights for inception_score/fid (default $TEXTGAN_INCEPTION_WEIGHTS).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--decode", default=None, hidden=True)        # text runs' options, refused in one line
+@click.option("--temperature", default=None, hidden=True)
 @friendly_errors
-def eval_image(run_dir, model_dir, n, inception_weights, device, as_json):
+def eval_image(run_dir, model_dir, n, inception_weights, device, as_json, decode, temperature):
     """The run's newest generator through its metrics, beside the real-data floor and the better direction."""
     from textgan.api import evaluate_run
     from textgan.runs import resolve_device
 
     source = _one_source(run_dir=run_dir, model=model_dir)
     model, result = evaluate_run("eval-image", source, device=resolve_device(device), log=_log,
-                                 n=n, inception_weights=inception_weights)
+                                 n=n, inception_weights=inception_weights, decode=decode,
+                                 temperature=temperature)
     click.echo(json.dumps(result) if as_json else model.modality.format_evaluation(result))
 
 
@@ -278,13 +281,17 @@ def eval_image(run_dir, model_dir, n, inception_weights, device, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--decode", default=None, help="With --run: argmax or sample (as `sample --decode`).")
 @click.option("--temperature", default=None, help="With --run: sampling temperature (as `sample`).")
+@click.option("--temperatures", default=None,
+              help="With --run: a quality-diversity curve, e.g. 0.5,0.7,1.0,1.3: the table at each "
+                   "temperature, sampling with --decode sample (GAN runs too: argmax ignores the "
+                   "temperature), against one reference; also written to RUN/curve.json for `report`.")
 @friendly_errors
 def eval_lm(samples, run_dir, model_dir, n, corpus, heldout, seq_len, max_lines, data_dir, download, seed, as_json,
-            decode, temperature):
+            decode, temperature, temperatures):
     """JS-1..4 (bits) of samples against a corpus, with the paper's exact definition, and more metrics."""
     from textgan.api import evaluate_run
     from textgan.errors import ConfigError
-    from textgan.evaluate import format_report
+    from textgan.evaluate import format_curve, format_report
     from textgan.lm import evaluate_lm
 
     options = dict(n=n, corpus=corpus, heldout=heldout, seq_len=seq_len, max_lines=max_lines,
@@ -294,13 +301,19 @@ def eval_lm(samples, run_dir, model_dir, n, corpus, heldout, seq_len, max_lines,
     if samples is None:
         run_dir = _one_source(run_dir=run_dir, model=model_dir)
     if samples is not None:
-        if decode is not None or temperature is not None:
-            raise ConfigError("--decode and --temperature are for --run (a file's samples are fixed)")
+        if decode is not None or temperature is not None or temperatures is not None:
+            raise ConfigError("--decode, --temperature and --temperatures are for --run "
+                              "(a file's samples are fixed)")
         result = evaluate_lm(samples=samples, log=_log, **options)
     else:
+        if temperatures is not None and (temperature is not None or decode is not None):
+            raise ConfigError("--temperatures replaces --temperature and --decode (it samples at each)")
         _, result = evaluate_run("eval-lm", run_dir, log=_log, decode=decode, temperature=temperature,
-                                 **options)
-    click.echo(json.dumps(result) if as_json else format_report(result))
+                                 temperatures=temperatures, **options)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(format_curve(result) if "curve" in result else format_report(result))
 
 
 # ---------------------------------------------------------------- corpora

@@ -78,64 +78,95 @@ def evaluate_text(samples: Sequence[str], corpus_lines: Sequence[str], *, seq_le
     """
     if not samples:
         raise ValueError("no samples to evaluate")
-    if not corpus_lines:
-        raise ValueError("the corpus has no lines")
-    registry: dict[str, Metric] = METRICS if max_n == 4 else build_metrics(max_n)
-    names = list(metrics) if metrics is not None else list(registry)
-    unknown = [m for m in names if m not in registry]
-    if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(registry)}")
-    corpus_ref = reference if reference is not None else NgramReference(char_ids(corpus_lines, seq_len), max_n)
-    if corpus_ref.max_n < max_n:
-        raise ValueError(f"the given reference holds orders up to {corpus_ref.max_n}, need {max_n}")
+    prepared = TextReference(corpus_lines, n_samples=len(samples), seq_len=seq_len, max_n=max_n,
+                             heldout_lines=heldout_lines, seed=seed, metrics=metrics, reference=reference,
+                             heldout_in_corpus=heldout_in_corpus, line_checks=line_checks)
+    return prepared.result(samples)
 
-    if heldout_lines:
-        pool = list(heldout_lines)
-        pick, rest = _split(len(pool), min(len(samples), len(pool) // 2), seed)
-        floor_lines = [pool[i] for i in pick]
-        test = [pool[i] for i in rest]
-        # A corpus's own held-out split lies inside corpus_lines: score the floor without it.
-        floor_ref = corpus_ref.subtract(char_ids(floor_lines, seq_len)) \
-            if heldout_in_corpus and floor_lines else corpus_ref
-        ref_pool = test
-    else:
-        pick, rest = _split(len(corpus_lines), min(len(samples), len(corpus_lines) // 2), seed)
-        floor_lines = [corpus_lines[i] for i in pick]
-        test = None
-        floor_ref = corpus_ref.subtract(char_ids(floor_lines, seq_len)) if floor_lines else corpus_ref
-        ref_pool = [corpus_lines[i] for i in rest]
-    bleu_refs = choose(ref_pool, REFERENCES_MAX, seed + 1)
 
-    sides = {
-        "samples": TextComparison(samples, corpus_ref, seq_len=seq_len, max_n=max_n, test_lines=test,
-                                  bleu_refs=bleu_refs, seed=seed),
-        "floor": TextComparison(floor_lines, floor_ref, seq_len=seq_len, max_n=max_n, test_lines=test,
-                                bleu_refs=bleu_refs, seed=seed),
-    }
-    result: dict = {}
-    for side, comp in sides.items():
-        result[side] = {m: _clean(registry[m].fn(comp)) for m in names} if comp.lines else \
-            {m: None for m in names}
-    for n in range(1, max_n + 1):
-        key = f"js{n}"
-        result[key] = result["samples"][key] if key in result["samples"] else \
-            _clean(sides["samples"].js[key])
-    result["better"] = {m: registry[m].better for m in names}
-    for name, (check, better) in (line_checks or {}).items():
-        result["samples"][name] = _clean(check(list(samples)))
-        result["floor"][name] = _clean(check(floor_lines)) if floor_lines else None
-        result["better"][name] = better
-    result["meta"] = {
-        "samples": len(samples), "floor_lines": len(floor_lines), "corpus_lines": len(corpus_lines),
-        "heldout_lines": None if heldout_lines is None else len(heldout_lines),
-        "test_lines": 0 if test is None else len(test),
-        "bleu_hypotheses": min(len(samples), HYPOTHESES_MAX), "bleu_references": len(bleu_refs),
-        "seq_len": seq_len, "max_n": max_n, "seed": seed,
-        "floor_source": "heldout" if heldout_lines else "corpus",
-    }
-    # Put the js keys first for readers of the JSON line.
-    order = [f"js{n}" for n in range(1, max_n + 1)]
-    return {**{k: result[k] for k in order}, **{k: v for k, v in result.items() if k not in order}}
+META_ORDER = ("samples", "floor_lines", "corpus_lines", "heldout_lines", "test_lines", "bleu_hypotheses",
+              "bleu_references", "seq_len", "max_n", "seed", "floor_source")
+
+
+class TextReference:
+    """Everything `evaluate_text` compares samples with, built once: the corpus n-gram model, the
+    real-data floor and its scores, the %-IN-TEST set and the BLEU references.  `measure` scores one
+    sample set and `result` gives evaluate_text's object; both may be called for many sample sets
+    of `n_samples` lines (a temperature curve), each exactly as a fresh evaluate_text would."""
+
+    def __init__(self, corpus_lines: Sequence[str], *, n_samples: int, seq_len: int = 32, max_n: int = 4,
+                 heldout_lines: Sequence[str] | None = None, seed: int = 0,
+                 metrics: Sequence[str] | None = None, reference: NgramReference | None = None,
+                 heldout_in_corpus: bool = False, line_checks: dict | None = None):
+        if not corpus_lines:
+            raise ValueError("the corpus has no lines")
+        self.registry: dict[str, Metric] = METRICS if max_n == 4 else build_metrics(max_n)
+        self.names = list(metrics) if metrics is not None else list(self.registry)
+        unknown = [m for m in self.names if m not in self.registry]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(self.registry)}")
+        corpus_ref = reference if reference is not None else NgramReference(char_ids(corpus_lines, seq_len), max_n)
+        if corpus_ref.max_n < max_n:
+            raise ValueError(f"the given reference holds orders up to {corpus_ref.max_n}, need {max_n}")
+        self.corpus_ref, self.seq_len, self.max_n, self.seed = corpus_ref, seq_len, max_n, seed
+        self.n_samples, self.line_checks = n_samples, dict(line_checks or {})
+
+        if heldout_lines:
+            pool = list(heldout_lines)
+            pick, rest = _split(len(pool), min(n_samples, len(pool) // 2), seed)
+            self.floor_lines = [pool[i] for i in pick]
+            self.test = [pool[i] for i in rest]
+            # A corpus's own held-out split lies inside corpus_lines: score the floor without it.
+            floor_ref = corpus_ref.subtract(char_ids(self.floor_lines, seq_len)) \
+                if heldout_in_corpus and self.floor_lines else corpus_ref
+            ref_pool = self.test
+        else:
+            pick, rest = _split(len(corpus_lines), min(n_samples, len(corpus_lines) // 2), seed)
+            self.floor_lines = [corpus_lines[i] for i in pick]
+            self.test = None
+            floor_ref = corpus_ref.subtract(char_ids(self.floor_lines, seq_len)) if self.floor_lines else corpus_ref
+            ref_pool = [corpus_lines[i] for i in rest]
+        self.bleu_refs = choose(ref_pool, REFERENCES_MAX, seed + 1)
+        self.floor = self._scores(self.floor_lines, floor_ref) if self.floor_lines else \
+            {m: None for m in [*self.names, *self.line_checks]}
+        self.better = {m: self.registry[m].better for m in self.names}
+        self.better.update({name: better for name, (_, better) in self.line_checks.items()})
+        self.meta = {
+            "floor_lines": len(self.floor_lines), "corpus_lines": len(corpus_lines),
+            "heldout_lines": None if heldout_lines is None else len(heldout_lines),
+            "test_lines": 0 if self.test is None else len(self.test),
+            "bleu_references": len(self.bleu_refs), "seq_len": seq_len, "max_n": max_n, "seed": seed,
+            "floor_source": "heldout" if heldout_lines else "corpus",
+        }
+
+    def _scores(self, lines: Sequence[str], ngrams: NgramReference) -> dict:
+        comp = TextComparison(lines, ngrams, seq_len=self.seq_len, max_n=self.max_n, test_lines=self.test,
+                              bleu_refs=self.bleu_refs, seed=self.seed)
+        scores = {m: _clean(self.registry[m].fn(comp)) for m in self.names}
+        for n in range(1, self.max_n + 1):      # the js keys even when `metrics` leaves them out
+            scores.setdefault(f"js{n}", _clean(comp.js[f"js{n}"]))
+        for name, (check, _) in self.line_checks.items():
+            scores[name] = _clean(check(list(lines)))
+        return scores
+
+    def measure(self, samples: Sequence[str]) -> dict:
+        """{metric: value} of one sample set (every requested metric, js1..js{max_n}, line checks)."""
+        if not samples:
+            raise ValueError("no samples to evaluate")
+        return self._scores(samples, self.corpus_ref)
+
+    def result(self, samples: Sequence[str], scores: dict | None = None) -> dict:
+        """evaluate_text's object for `samples` (`scores`: their `measure`, if already taken)."""
+        scores = dict(scores if scores is not None else self.measure(samples))
+        order = [f"js{n}" for n in range(1, self.max_n + 1)]
+        extra = [k for k in order if k not in self.names]      # js keys only at the top level
+        result = {k: scores[k] for k in order}     # the js keys first, for readers of the JSON line
+        result["samples"] = {k: v for k, v in scores.items() if k not in extra}
+        result["floor"] = {k: v for k, v in self.floor.items() if k not in extra}
+        result["better"] = dict(self.better)
+        meta = {"samples": len(samples), **self.meta, "bleu_hypotheses": min(len(samples), HYPOTHESES_MAX)}
+        result["meta"] = {k: meta[k] for k in META_ORDER}
+        return result
 
 
 def _fmt(x: float | None) -> str:
@@ -163,4 +194,26 @@ def format_report(result: dict) -> str:
                      f"corpus {meta['corpus_lines']} lines; seq_len {meta['seq_len']}; "
                      f"BLEU: {meta['bleu_hypotheses']} hypotheses vs {meta['bleu_references']} references; "
                      f"seed {meta['seed']}")
+    return "\n".join(lines)
+
+
+def format_curve(result: dict) -> str:
+    """eval-lm --temperatures as text: one row per temperature and the real-data floor, one column
+    per metric, the better direction last."""
+    names = list(result["floor"])
+    rows = [("temperature", *names)]
+    rows += [(f"{entry['temperature']:g}", *(_fmt(entry.get(m)) for m in names)) for entry in result["curve"]]
+    rows.append(("real floor", *(_fmt(result["floor"].get(m)) for m in names)))
+    rows.append(("better", *(result["better"].get(m, "") for m in names)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    lines.insert(len(lines) - 2, lines[1])      # rule off the floor from the curve
+    meta = result.get("meta", {})
+    if meta:
+        lines.append("")
+        lines.append(f"{meta['samples']} samples per temperature (--decode sample); real floor: "
+                     f"{meta['floor_lines']} lines; corpus {meta['corpus_lines']} lines; seq_len "
+                     f"{meta['seq_len']}; seed {meta['seed']}")
     return "\n".join(lines)

@@ -229,40 +229,99 @@ def _vocab_difference(old: dict | None, new: dict) -> str:
     return "its settings differ"
 
 
+def check_temperatures(value) -> list[float] | None:
+    """--temperatures "0.5,0.7,1.0" (or a list of numbers) as positive floats; None stays None."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    temps = []
+    for item in items:
+        try:
+            temps.append(check_temperature("" if item is None else item))   # "" is no number either
+        except ConfigError:
+            raise ConfigError("--temperatures must be a comma-separated list of positive numbers, "
+                              f"got {value!r}") from None
+    if not temps:
+        raise ConfigError("--temperatures must list at least one temperature")
+    return temps
+
+
 def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None = None, n: int = 640,
                 corpus: str, heldout: str | None = None, seq_len: int | None = None,
                 max_lines: int = 10_000_000, data_dir: str | None = None, download: bool = False,
                 seed: int = 0, interactive: bool = False, log=print, temperature: float | None = None,
-                decode: str | None = None) -> dict:
+                decode: str | None = None, temperatures=None) -> dict:
     """eval-lm: samples from a file (read exactly as the paper's evaluation) or a list of lines, or
-    generated from a loaded text model, measured against a corpus's raw lines."""
-    from textgan.config import DataConfig
-    from textgan.data.corpus import corpus_lines, corpus_text, heldout_rows
-    from textgan.data.text_io import read_lines
-    from textgan.evaluate import evaluate_text
-
+    generated from a loaded text model, measured against a corpus's raw lines.  `temperatures`
+    (model only): one sample set per temperature, drawn with decode "sample" (also for GAN
+    generators: argmax ignores the temperature), all against one reference built once; the result
+    is that of the first temperature plus `curve`, one {"temperature", metric: value} per temperature."""
     if (samples is None) == (model is None):
         raise ConfigError("give exactly one of --samples FILE or --run DIR")
     if (seq_len is not None and seq_len <= 0) or max_lines <= 0 or n <= 0:
         raise ConfigError("--seq-len, --max-lines and -n must be positive")
+    temps = check_temperatures(temperatures)
+    if temps is not None:
+        if model is None:
+            raise ConfigError("--temperatures is for --run (a file's samples are fixed)")
+        if temperature is not None or decode is not None:
+            raise ConfigError("--temperatures replaces --temperature and --decode (it samples at each)")
+    if model is None:
+        sample_sets = [_sample_file_lines(samples, max_lines)]
+    else:
+        settings = [(t, "sample") for t in temps] if temps is not None else [(temperature, decode)]
+        sample_sets = [TEXT.sample(model, n, seed=seed, temperature=t, decode=d) for t, d in settings]
+        log(f"generated {n} lines from {model.source} at step {model.step}"
+            + (f" at each of {len(temps)} temperatures" if temps is not None else ""))
+        seq_len = seq_len or model.config.model.seq_len     # judge the run at the length it was trained for
+    reference = _lm_reference(corpus, n_samples=len(sample_sets[0]), seq_len=seq_len or 32,
+                              max_lines=max_lines, data_dir=data_dir, download=download, heldout=heldout,
+                              seed=seed, interactive=interactive)
+    scores = [reference.measure(lines) for lines in sample_sets]
+    result = reference.result(sample_sets[0], scores[0])
+    if temps is not None:
+        result["curve"] = [{"temperature": t, **s} for t, s in zip(temps, scores)]
+    return result
+
+
+def write_curve(run_dir: Path, result: dict, log) -> None:
+    """The quality-diversity curve beside the run, where `report` finds it."""
+    import json
+
+    from textgan.report_curves import CURVE_FILE
+    try:
+        (run_dir / CURVE_FILE).write_text(json.dumps(result) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot write {run_dir / CURVE_FILE}: {e.strerror or e}") from None
+    log(f"wrote {run_dir / CURVE_FILE}")
+
+
+def _sample_file_lines(samples: str | list[str], max_lines: int) -> list[str]:
+    from textgan.data.text_io import read_lines
     if isinstance(samples, (list, tuple)):
         sample_text = [str(line) for line in samples]
         if not sample_text:
             raise CorpusError("no samples to evaluate")
-    elif samples is not None:
-        try:
-            sample_text = read_lines(samples, max_lines=max_lines)
-        except FileNotFoundError:
-            raise CorpusError(f"no samples file at {samples}") from None
-        except OSError as e:
-            raise CorpusError(f"cannot read samples file {samples}: {e.strerror or e}") from None
-        if not sample_text:
-            raise CorpusError(f"samples file {samples} is empty")
-    else:
-        sample_text = TEXT.sample(model, n, seed=seed, temperature=temperature, decode=decode)
-        log(f"generated {n} lines from {model.source} at step {model.step}")
-        seq_len = seq_len or model.config.model.seq_len     # judge the run at the length it was trained for
-    seq_len = seq_len or 32
+        return sample_text
+    try:
+        sample_text = read_lines(samples, max_lines=max_lines)
+    except FileNotFoundError:
+        raise CorpusError(f"no samples file at {samples}") from None
+    except OSError as e:
+        raise CorpusError(f"cannot read samples file {samples}: {e.strerror or e}") from None
+    if not sample_text:
+        raise CorpusError(f"samples file {samples} is empty")
+    return sample_text
+
+
+def _lm_reference(corpus: str, *, n_samples: int, seq_len: int, max_lines: int, data_dir: str | None,
+                  download: bool, heldout: str | None, seed: int, interactive: bool):
+    """The corpus read and its n-gram models, floor and references built: once per eval-lm."""
+    from textgan.config import DataConfig
+    from textgan.data.corpus import corpus_lines, corpus_text, heldout_rows
+    from textgan.data.text_io import read_lines
+    from textgan.evaluate import TextReference
+
     data = DataConfig(corpus=corpus, max_lines=max_lines, data_dir=data_dir, download=download)
     # The corpus is read once: its char ids for the n-gram reference, its lines on demand.
     text = corpus_text(data, seq_len, interactive=interactive)
@@ -279,7 +338,9 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
         # The built-in grammar can tell exactly which lines it could have produced, real ones too.
         from textgan.data.synthetic import acceptance_rate
         checks["grammar"] = (lambda lines: acceptance_rate(lines, seq_len), "higher")
-    return evaluate_text(sample_text, text, seq_len=seq_len, heldout_lines=held or None, seed=seed,
+    if not len(text):
+        raise CorpusError(f"the corpus {corpus} has no lines")
+    return TextReference(text, n_samples=n_samples, seq_len=seq_len, heldout_lines=held or None, seed=seed,
                          heldout_in_corpus=inside, line_checks=checks,
                          reference=NgramReference(text.ids, max_n=4))
 
@@ -369,8 +430,12 @@ class Text(Modality):
     def evaluate(self, model: Model, run_dir: Path | None, *, log=print, corpus: str | None = None,
                  **options) -> dict:
         """eval-lm's table for n lines generated from the model, against `corpus` (default: the
-        corpus the run was trained on)."""
-        return evaluate_lm(model=model, corpus=corpus or model.config.data.corpus, log=log, **options)
+        corpus the run was trained on); with `temperatures` also its curve, stored as
+        RUN_DIR/curve.json for the report."""
+        result = evaluate_lm(model=model, corpus=corpus or model.config.data.corpus, log=log, **options)
+        if "curve" in result and run_dir is not None:
+            write_curve(Path(run_dir), result, log)
+        return result
 
     def format_evaluation(self, result: dict) -> str:
         from textgan.evaluate import format_report

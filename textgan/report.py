@@ -10,6 +10,9 @@
   the critic's gradient norm, and any other numeric key); one panel per key,
   one line per run, the real-data floor (``floor.json``) dashed in the run's
   colour; each panel is ``PANEL_PX`` pixels;
+- ``curve.png``: the quality-diversity curves (BLEU-4 against Self-BLEU-4, JS-4
+  against temperature) of the runs with a ``curve.json`` (``eval-lm --temperatures``;
+  see textgan/report_curves.py), when any has one;
 - ``samples/run<i>_<step>.png``: a copy of each run's last sample grid, if any;
 - ``index.html``: the plots, a table of final values beside the real-data
   floor, and each run's last samples (first lines of the last text file, or the
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from textgan.errors import ConfigError, TextganError
+from textgan.report_curves import HOW_TO, STEM as CURVE_STEM, TITLE as CURVE_TITLE, plot_curves, read_curve
 
 PANEL_PX = (400, 320)        # width, height of one panel in pixels
 _DPI = 100
@@ -78,6 +82,7 @@ class Run:
     sample_text: tuple[int, list[str]] | None = None     # (step, first lines) of the last .txt
     sample_image: tuple[int, Path] | None = None         # (step, path) of the last .png
     label: str = ""
+    curve: dict | None = None                 # curve.json (eval-lm --temperatures), if any
 
     @property
     def kind(self) -> str:
@@ -175,7 +180,8 @@ def read_run(run_dir: str | Path) -> Run:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             floor = {}                          # optional: an unreadable floor is no floor
 
-    run = Run(path=d, config=config, records=records, floor=floor, skipped_lines=skipped)
+    run = Run(path=d, config=config, records=records, floor=floor, skipped_lines=skipped,
+              curve=read_curve(d))
     sdir = d / "samples"
     if sdir.is_dir():
         texts = sorted(sdir.glob("samples_*.txt"), key=_step_of)
@@ -342,7 +348,7 @@ pre{background:#f8f8f8;padding:.5em;overflow-x:auto}.note{color:#666;font-size:9
 
 
 def _html(runs: list[Run], differing: list[str], plots: list[tuple[str, str, str, str]],
-          samples: dict[int, str]) -> str:
+          samples: dict[int, str], curve_plot: str | None = None) -> str:
     e = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>textgan report</title>", f"<style>{_CSS}</style></head><body>",
@@ -390,6 +396,15 @@ def _html(runs: list[Run], differing: list[str], plots: list[tuple[str, str, str
         out.append(f'<p><img src="{e(by_step)}" alt="{e(title)} by iteration"></p>')
         if by_time:
             out.append(f'<p><img src="{e(by_time)}" alt="{e(title)} by training time"></p>')
+
+    if curve_plot:
+        out.append(f"<h2>{e(CURVE_TITLE)}</h2>")
+        out.append(f'<p><img src="{e(curve_plot)}" alt="BLEU-4 against Self-BLEU-4 and JS-4 against '
+                   'temperature"></p>')
+        out.append("<p class=note>One point per sampling temperature (--decode sample); the star and "
+                   "the dashed line are the real-data floor of the same evaluation.</p>")
+    elif any(r.kind == "lm" for r in runs):
+        out.append(f"<p class=note>{e(HOW_TO)}</p>")
 
     out.append("<h2>Samples</h2>")
     for i, r in enumerate(runs):
@@ -459,8 +474,14 @@ def build_report(run_dirs: Iterable[str | Path], out_dir: str | Path) -> Report:
             except OSError:
                 pass
 
+    curve_path = out / f"{CURVE_STEM}.png"
+    curve_plot = None
+    if plot_curves(curve_path, runs, colours, PANEL_PX, _DPI):
+        plots.append(curve_path)
+        curve_plot = curve_path.name
+
     index = out / "index.html"
-    index.write_text(_html(runs, differing, entries, samples), encoding="utf-8")
+    index.write_text(_html(runs, differing, entries, samples, curve_plot), encoding="utf-8")
     return Report(index=index, runs=runs, labels=labels, differing_keys=differing, plots=plots)
 
 
