@@ -113,3 +113,24 @@ def test_bad_curve_input_is_one_line(runs, tmp_path):
     assert "--decode is not for image runs" in bad("eval-image", "--run", str(toy), "-n", "64",
                                                    "--decode", "sample")
     assert "use eval-image" in bad("eval-lm", "--run", str(toy), "--corpus", corpus, "--temperatures", "1")
+
+
+
+def test_a_folder_that_cannot_be_written_still_prints_the_curve(runs, tmp_path, monkeypatch):
+    import pathlib
+    folder = tmp_path / "model"
+    assert cli("export", "--run", str(runs["mle"]), "--out", str(folder)).exit_code == 0
+    write_text = pathlib.Path.write_text
+
+    def read_only(path, *args, **kwargs):      # as a read-only folder answers (root writes anyway)
+        if path.parent == folder:
+            raise PermissionError(13, "Permission denied")
+        return write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", read_only)
+    result = cli("eval-lm", "--model", str(folder), "--corpus", str(runs["corpus"]), "-n", "24",
+                 "--temperatures", "0.5,1", "--json")
+    assert result.exit_code == 0, result.output
+    assert "cannot write" in result.output and "the curve is printed only" in result.output
+    assert [e["temperature"] for e in json.loads(result.output.splitlines()[-1])["curve"]] == [0.5, 1.0]
+    assert not (folder / "curve.json").exists()

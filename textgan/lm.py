@@ -285,14 +285,16 @@ def evaluate_lm(*, samples: str | list[str] | None = None, model: Model | None =
 
 
 def write_curve(run_dir: Path, result: dict, log) -> None:
-    """The quality-diversity curve beside the run, where `report` finds it."""
+    """The quality-diversity curve beside the run, where `report` finds it.  A folder that cannot
+    be written (a read-only model folder) costs only the copy: the curve is still printed."""
     import json
 
     from textgan.report_curves import CURVE_FILE
     try:
         (run_dir / CURVE_FILE).write_text(json.dumps(result) + "\n", encoding="utf-8")
     except OSError as e:
-        raise ConfigError(f"cannot write {run_dir / CURVE_FILE}: {e.strerror or e}") from None
+        log(f"warning: cannot write {run_dir / CURVE_FILE} ({e.strerror or e}); the curve is printed only")
+        return
     log(f"wrote {run_dir / CURVE_FILE}")
 
 
