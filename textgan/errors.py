@@ -23,3 +23,15 @@ class ConfigError(TextganError):
 
 class NonFiniteError(TextganError):
     """Training produced a non-finite loss or gradient."""
+
+
+def read_json(path, *, error: type[TextganError], missing: str, what: str = ""):
+    """A JSON file's object; a missing file raises `error(missing)`, an unreadable one
+    `error("cannot read WHAT PATH: reason")` (first line of the reason only)."""
+    import json
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(missing) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise error(f"cannot read {what + ' ' if what else ''}{path}: {str(e).splitlines()[0]}") from None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from textgan.errors import CheckpointError, ConfigError
+from textgan.errors import CheckpointError, ConfigError, read_json
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -69,12 +69,7 @@ def _write_json(path: Path, obj) -> None:
 
 
 def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"model folder {path.parent} has no {path.name}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"cannot read {path}: {e}") from None
+    return read_json(path, error=CheckpointError, missing=f"model folder {path.parent} has no {path.name}")
 
 
 def load_folder(path: str | Path, device: torch.device):
@@ -142,7 +137,7 @@ def model_card(run_dir: str | Path, modality, model, config: dict) -> str:
     if rows:
         lines += ["## Final metrics", "", "| metric | this model | real-data floor |", "| --- | --- | --- |",
                   *rows, "", "Better: " + ", ".join(f"{k} {d}" for k, d in direction.items() if d) + ".", ""]
-    lines += ["## Use", "", "```bash", "pip install textgan", f"textgan sample --model MODEL_DIR -n 8 --seed 0",
+    lines += ["## Use", "", "```bash", "pip install textgan", "textgan sample --model MODEL_DIR -n 8 --seed 0",
               "```", "", "```python", "import textgan", "model = textgan.load_model(\"MODEL_DIR\")", "```", ""]
     return "\n".join(lines)
 

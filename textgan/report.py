@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from textgan.errors import ConfigError, TextganError
+from textgan.errors import ConfigError, TextganError, read_json
 from textgan.report_curves import HOW_TO, STEM as CURVE_STEM, TITLE as CURVE_TITLE, plot_curves, read_curve
 
 PANEL_PX = (400, 320)        # width, height of one panel in pixels
@@ -126,12 +126,8 @@ def _is_number(v: Any) -> bool:
 # ------------------------------------------------------------------ reading
 
 def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path.parent} is not a run directory: no {path.name}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read {what} {path}: {str(e).splitlines()[0]}") from None
+    return read_json(path, error=ConfigError, what=what,
+                     missing=f"{path.parent} is not a run directory: no {path.name}")
 
 
 def _step_of(path: Path) -> int:
