@@ -34,6 +34,21 @@ def test_file_reading_equals_text_mode_reading(tmp_path_factory, pieces, seq_len
     assert got.dtype.kind == "u" and int(want.max(initial=0)) <= np.iinfo(got.dtype).max
 
 
+
+def test_wide_ids_gathered_in_chunks_equal_text_mode_reading(tmp_path, monkeypatch):
+    # Code points above 255 make the ids uint16/uint32, gathered GATHER_ROWS rows at a time:
+    # chunks of 3 rows put chunk edges on every kind of line.
+    import textgan.metrics.tokens as tokens
+    monkeypatch.setattr(tokens, "GATHER_ROWS", 3)
+    rng = np.random.default_rng(1)
+    raw = b"".join(PIECES[i] for i in rng.integers(0, len(PIECES), 3_000))
+    p = tmp_path / "wide.txt"
+    p.write_bytes(raw)
+    for seq_len in (1, 4, 9):
+        want = char_ids(reference_lines(p), seq_len)
+        got = file_char_ids(str(p), seq_len)
+        assert got.dtype == np.uint32 and got.tolist() == want.tolist()
+
 def test_file_reading_across_text_mode_buffer_boundaries(tmp_path):
     # A large file, so that multi-byte characters, invalid sequences and "\r\n" pairs also fall
     # on the boundaries of text-mode reading's internal chunks (8 KiB and beyond).

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 PAD = "`"
+GATHER_ROWS = 1 << 15    # rows per gather when the ids are wider than bytes (the temporary stays in cache)
 
 
 def pad_cut(lines: Sequence[str], seq_len: int, pad: str = PAD) -> list[str]:
@@ -139,24 +140,35 @@ def spans_char_ids(data: bytes | mmap.mmap, starts: np.ndarray, ends: np.ndarray
     if padv >= 128 or len(a) < seq_len:  # rare shapes: decode every line
         lines = [data[s:e].decode("utf-8", errors="replace") for s, e in zip(starts.tolist(), ends.tolist())]
         return _narrow(char_ids(lines, seq_len, pad))
-    # The first seq_len bytes of every line in one gather of whole windows (rows near the
-    # end of the buffer are shifted back here and redone below).
-    out = sliding_window_view(a, seq_len)[np.minimum(starts, len(a) - seq_len)]
+    # Rows whose first seq_len bytes hold a non-ASCII byte are decoded one by one (few in most
+    # text), and so are the rows near the end of the buffer; they are found first so that the
+    # result is allocated once, in the dtype their code points need (a fresh copy costs page faults).
+    redo = np.flatnonzero(starts > len(a) - seq_len)
+    if len(starts) and not (isinstance(data, bytes) and data.isascii()):
+        high = _positions(a[:int(ends[-1])], lambda x, out: np.greater_equal(x, 128, out=out))
+        row = np.searchsorted(starts, high, side="right") - 1
+        redo = np.union1d(redo, row[(high - starts[row] < seq_len) & (high < ends[row])])
+    fixed = None
+    if len(redo):
+        lines = [data[starts[i]:ends[i]].decode("utf-8", errors="replace") for i in redo.tolist()]
+        fixed = char_ids(lines, seq_len, pad)
+    top = int(fixed.max()) if fixed is not None else 0
+    dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
+    # The first seq_len bytes of every line: a gather of whole windows (rows near the end of the
+    # buffer are shifted back here and redone), in chunks when it widens the bytes.
+    windows = sliding_window_view(a, seq_len)
+    first = np.minimum(starts, len(a) - seq_len)
+    if dtype is np.uint8:
+        out = windows[first]
+    else:
+        out = np.empty((len(starts), seq_len), dtype)
+        for r0 in range(0, len(starts), GATHER_ROWS):
+            out[r0:r0 + GATHER_ROWS] = windows[first[r0:r0 + GATHER_ROWS]]
     lens = ends - starts
     short = np.flatnonzero(lens < seq_len)      # only these rows hold bytes past their line
-    out[short] = np.where(np.arange(seq_len) < lens[short, None], out[short], np.uint8(padv))
-    redo = np.flatnonzero(starts > len(a) - seq_len)
-    if not (isinstance(data, bytes) and data.isascii()):   # rows with a non-ASCII byte kept
-        high = _positions(out.ravel(), lambda x, out: np.greater_equal(x, 128, out=out))
-        redo = np.union1d(redo, high // seq_len)
-    if len(redo) == 0:
-        return out
-    lines = [data[starts[i]:ends[i]].decode("utf-8", errors="replace") for i in redo.tolist()]
-    fixed = char_ids(lines, seq_len, pad)
-    top = int(fixed.max())
-    if top >= 256:
-        out = out.astype(np.uint16 if top < 65536 else np.uint32)
-    out[redo] = fixed
+    out[short] = np.where(np.arange(seq_len) < lens[short, None], out[short], out.dtype.type(padv))
+    if fixed is not None:
+        out[redo] = fixed
     return out
 
 
