@@ -5,7 +5,7 @@
                              [--minutes 10] [--seeds 1,2,3] [--jobs 2]
                              [--temperatures 0.5,0.7,1.0,1.3] [--samples 640]
                              [--gan-variant NAME:FIELD=VALUE[,FIELD=VALUE...] ...] [--variant-seeds 1]
-                             [--arms gan,mle] [--from-runs]
+                             [--arms gan,mle] [--from-runs [--score-unscored]]
                              [--runs DIR] [--figure PNG] [--no-record]
 
 Arms: `gan` is `train-lm --preset small` (WGAN-GP), `mle` is `train-lm --preset small --objective mle`
@@ -14,6 +14,8 @@ options changed (e.g. `batch64:batch_size=64`), trained for --variant-seeds only
 base arms (`--arms ""`: the variants alone, e.g. trials against an MLE baseline measured before).
 `--from-runs` trains nothing: it reports the runs already finished in --runs (their bench_result.json)
 for the arms and seeds asked, e.g. the seeds that finished of a comparison stopped early.
+`--score-unscored` (with --from-runs) scores, from its last checkpoint, a run whose training ended but
+whose scoring did not (its training CPU time is then unknown).
 
 Equal time is CPU time, not wall-clock, so the figures are fair on a shared machine: every run is a
 process of its own with torch on ONE thread, and trains until `time.process_time()` spent on training
@@ -101,10 +103,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--figure", default=FIGURE)
     ap.add_argument("--no-record", action="store_true")
     ap.add_argument("--from-runs", action="store_true", help="report the finished runs in --runs; train nothing")
+    ap.add_argument("--score-unscored", action="store_true",
+                    help="with --from-runs: a run without bench_result.json (its training ended, its scoring "
+                         "did not) is scored now from its last checkpoint; its training CPU time stays unknown")
     ap.add_argument("--worker", help=argparse.SUPPRESS)     # one run, as JSON (internal)
     a = ap.parse_args(argv)
     if a.worker:
         return a
+    if a.score_unscored and not a.from_runs:
+        raise UsageError("--score-unscored is for --from-runs")
     if (a.corpus_file is None) == (a.corpus is None):
         raise UsageError("give the corpus as a file or as --corpus NAME (not both)")
     if a.corpus_file is not None and not os.path.isfile(a.corpus_file):
@@ -226,12 +233,31 @@ def result_file(spec: dict) -> str:
     return os.path.join(spec["out"], "bench_result.json")
 
 
-def finished(spec: dict) -> dict:
+def finished(spec: dict, score_unscored: bool = False) -> dict:
     try:
         with open(result_file(spec), encoding="utf-8") as f:
             return json.load(f)
     except (OSError, ValueError):
+        if score_unscored and os.path.isdir(os.path.join(spec["out"], "checkpoints")):
+            return score_later(spec)
         raise UsageError(f"no finished run {spec['arm']} seed {spec['seed']} in {os.path.dirname(spec['out'])}") from None
+
+
+def score_later(spec: dict) -> dict:
+    """A run whose scoring failed after its training ended, scored from its last checkpoint as the
+    worker would have (its training CPU time was not kept: None)."""
+    import textgan
+    run = textgan.load_run(spec["out"])
+    t = time.process_time()
+    scored = score_run(run, spec)
+    result = {"arm": spec["arm"], "seed": spec["seed"], "steps": run.step, "train_cpu_s": None,
+              "eval_cpu_s_in_run": None, "score_cpu_s": round(time.process_time() - t, 1),
+              "scored_later": True, **scored}
+    with open(result_file(spec), "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    print(f"{spec['arm']} seed {spec['seed']}: scored from its checkpoint at step {run.step}", file=sys.stderr,
+          flush=True)
+    return result
 
 
 def launch(spec: dict) -> dict:
@@ -400,7 +426,7 @@ def compare(a) -> dict:
     specs = run_specs(a)
     t0 = time.time()
     if a.from_runs:
-        results = [finished(spec) for spec in specs]
+        results = [finished(spec, a.score_unscored) for spec in specs]
     else:
         with ThreadPoolExecutor(max_workers=a.jobs) as pool:
             results = list(pool.map(launch, specs))
@@ -412,8 +438,9 @@ def compare(a) -> dict:
             "corpus": a.corpus or os.path.basename(a.corpus_file), "samples": a.samples,
             "heldout_lines": results[0]["heldout_lines"], "variants": a.variants, "floor": floor,
             "summary": summary, "verdicts": verdicts(summary, floor), "js4_ratio_to_mle": js4_ratios(summary),
-            "runs": [{k: r[k] for k in ("arm", "seed", "steps", "train_cpu_s", "eval_cpu_s_in_run")}
-                     for r in results], "from_runs": a.from_runs, "wall_s": round(time.time() - t0, 1)}
+            "runs": [{k: r.get(k) for k in ("arm", "seed", "steps", "train_cpu_s", "eval_cpu_s_in_run",
+                                            "scored_later")} for r in results],
+            "from_runs": a.from_runs, "wall_s": round(time.time() - t0, 1)}
 
 
 def main(argv=None) -> int:

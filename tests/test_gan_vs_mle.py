@@ -69,6 +69,17 @@ def test_tiny_comparison_gives_both_arms_every_decode_and_a_figure(corpus, tmp_p
     assert json.loads(again.stdout.strip().splitlines()[-1])["summary"] == summary
     missing = run_bench(corpus, "--seeds", "2", "--runs", tmp_path / "runs", "--from-runs", "--no-record")
     assert missing.returncode == 2 and "no finished run gan seed 2" in missing.stderr
+    # a run whose scoring was lost is scored again from its checkpoint, to the same scores
+    (tmp_path / "runs" / "mle-seed1" / "bench_result.json").unlink()
+    lost = run_bench(corpus, "--seeds", "1", "--runs", tmp_path / "runs", "--from-runs", "--no-record")
+    assert lost.returncode == 2 and "no finished run mle seed 1" in lost.stderr
+    rescored = run_bench(corpus, "--seeds", "1", "--samples", "64", "--runs", tmp_path / "runs", "--from-runs",
+                         "--score-unscored", "--figure", tmp_path / "re.png", "--no-record")
+    assert rescored.returncode == 0, rescored.stderr[-3000:]
+    again = json.loads(rescored.stdout.strip().splitlines()[-1])
+    assert again["summary"]["mle"]["decodes"] == summary["mle"]["decodes"]
+    assert [(r["arm"], r["train_cpu_s"], r["scored_later"]) for r in again["runs"]] == \
+        [("gan", got["runs"][0]["train_cpu_s"], None), ("mle", None, True)]
 
 
 @pytest.mark.parametrize("with_corpus, args, message", [
