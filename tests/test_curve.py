@@ -68,6 +68,19 @@ def test_curve_json_is_written_and_the_api_returns_the_same_object(runs):
     assert json.loads(json.dumps(from_api)) == printed
 
 
+def test_the_corpus_defaults_to_the_runs_own(runs):
+    """`eval-lm --run R --temperatures ...` needs no --corpus: the run's corpus is the reference."""
+    given = eval_json(runs["mle"], runs["corpus"], "--temperatures", "0.7,1.3")
+    result = cli("eval-lm", "--run", str(runs["mle"]), "-n", "24", "--seed", "5", "--json",
+                 "--temperatures", "0.7,1.3")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[-1]) == given
+    other = runs["corpus"].with_name("other.txt")
+    other.write_text("".join(f"quite different words {i}\n" for i in range(64)), encoding="utf-8")
+    assert eval_json(runs["mle"], other, "--temperatures", "0.7,1.3")["curve"] != given["curve"]
+    assert "--samples needs --corpus" in bad("eval-lm", "--samples", str(other))
+
+
 def test_plain_output_is_one_table_with_a_row_per_temperature(runs):
     result = cli("eval-lm", "--run", str(runs["gan"]), "--corpus", str(runs["corpus"]), "-n", "24",
                  "--temperatures", "0.5,1.7")

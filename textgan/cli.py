@@ -147,6 +147,9 @@ def main():
                    "direct, or winograd (same maths, fewer multiplications).")
 @click.option("--gumbel-tau", type=float, help="GAN generator outputs: 0 (the paper) the softmax, > 0 "
               "Gumbel-softmax relaxed samples at this temperature while training (sampling unchanged).")
+@click.option("--straight-through", is_flag=True, default=None, help="GAN generator: the critic sees "
+              "one-hot vectors (the argmax, or with --gumbel-tau a hard sample) while the gradient is "
+              "the softmax's (straight-through estimator); sampling unchanged.")
 @click.option("--arch", default=None, help="--objective mle: conv (default: the paper's residual blocks, "
               "causal) or gru (2 layers).")
 @friendly_errors
@@ -269,7 +272,8 @@ def eval_image(run_dir, model_dir, n, inception_weights, device, as_json, decode
               help="Generate samples from a model folder written by `textgan export`.")
 @click.option("-n", "--num", "n", type=int, default=640, show_default=True,
               help="Lines to generate with --run.")
-@click.option("--corpus", required=True, help="NAME or PATH of the reference corpus.")
+@click.option("--corpus", default=None, help="NAME or PATH of the reference corpus (with --run or "
+              "--model: default the corpus the run was trained on, with its --data-dir).")
 @click.option("--heldout", type=click.Path(dir_okay=False), default=None,
               help="Held-out reference lines (default: the corpus's own split).")
 @click.option("--seq-len", type=int, default=None,
@@ -301,6 +305,8 @@ def eval_lm(samples, run_dir, model_dir, n, corpus, heldout, seq_len, max_lines,
     if samples is None:
         run_dir = _one_source(run_dir=run_dir, model=model_dir)
     if samples is not None:
+        if corpus is None:
+            raise ConfigError("--samples needs --corpus NAME|PATH (the reference corpus)")
         if decode is not None or temperature is not None or temperatures is not None:
             raise ConfigError("--decode, --temperature and --temperatures are for --run "
                               "(a file's samples are fixed)")

@@ -434,7 +434,11 @@ class Text(Modality):
         """eval-lm's table for n lines generated from the model, against `corpus` (default: the
         corpus the run was trained on); with `temperatures` also its curve, stored as
         RUN_DIR/curve.json for the report."""
-        result = evaluate_lm(model=model, corpus=corpus or model.config.data.corpus, log=log, **options)
+        if corpus is None:                  # the run's own corpus, where the run found it
+            corpus = model.config.data.corpus
+            if options.get("data_dir") is None:
+                options["data_dir"] = model.config.data.data_dir
+        result = evaluate_lm(model=model, corpus=corpus, log=log, **options)
         if "curve" in result and run_dir is not None:
             write_curve(Path(run_dir), result, log)
         return result
