@@ -146,10 +146,34 @@ def test_gumbel_softmax_outputs_only_while_training():
     assert torch.equal(gumbel(z), plain(z)) and torch.equal(gumbel.logits(z), plain.logits(z))
 
 
+def test_straight_through_outputs_are_one_hot_with_the_softmax_gradient():
+    torch.manual_seed(0)
+    plain = Generator(vocab_size=7, dim=8, seq_len=8, n_blocks=1, z_dim=4)
+    st = Generator(vocab_size=7, dim=8, seq_len=8, n_blocks=1, z_dim=4, straight_through=True)
+    st.load_state_dict(plain.state_dict())
+    z, weight = torch.randn(16, 4), torch.randn(16, 8, 7)
+    hard, soft = st(z), plain(z)
+    assert torch.equal(hard, torch.nn.functional.one_hot(soft.argmax(-1), 7).float())
+    (hard * weight).sum().backward()
+    (soft * weight).sum().backward()
+    for a, b in zip(st.parameters(), plain.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)
+    assert plain.out.weight.grad.abs().sum() > 0
+    st.eval()
+    assert torch.equal(st(z), plain(z))
+    torch.manual_seed(1)                      # with Gumbel noise: a hard sample, not always the argmax
+    gumbel = Generator(vocab_size=7, dim=8, seq_len=8, n_blocks=1, z_dim=4, gumbel_tau=1.0, straight_through=True)
+    gumbel.load_state_dict(plain.state_dict())
+    sampled = gumbel(z)
+    assert ((sampled == 0) | (sampled == 1)).all() and torch.equal(sampled.sum(-1), torch.ones(16, 8))
+    assert not torch.equal(sampled, hard)
+
+
 @pytest.mark.parametrize("options, message", [
     ({"gumbel_tau": -1.0}, "--gumbel-tau must be 0 (plain softmax) or a positive number"),
     ({"gumbel_tau": float("nan")}, "--gumbel-tau must be 0 (plain softmax) or a positive number"),
     ({"gumbel_tau": 0.5, "objective": "mle"}, "--gumbel-tau is for the GAN's generator"),
+    ({"straight_through": True, "objective": "mle"}, "--straight-through is for the GAN's generator"),
 ])
 def test_gumbel_tau_is_validated(options, message):
     from textgan.config import make_config, validate_config

@@ -21,6 +21,7 @@ class ModelConfig:
     vocab_size: int = 0       # set from the corpus vocabulary
     arch: str = "conv"        # --objective mle only: conv (causal residual blocks) | gru
     gumbel_tau: float = 0.0   # GAN generator: 0 softmax (the paper); > 0 Gumbel-softmax at this temperature
+    straight_through: bool = False   # GAN generator: one-hot outputs in training, the softmax's gradient
 
 
 @dataclass
@@ -214,6 +215,8 @@ def _check_text(cfg: "RunConfig") -> None:
         raise ConfigError(f"--gumbel-tau must be 0 (plain softmax) or a positive number, got {cfg.model.gumbel_tau}")
     if cfg.model.gumbel_tau and cfg.train.objective == "mle":
         raise ConfigError("--gumbel-tau is for the GAN's generator, not --objective mle")
+    if cfg.model.straight_through and cfg.train.objective == "mle":
+        raise ConfigError("--straight-through is for the GAN's generator, not --objective mle")
     if cfg.model.arch != "conv" and cfg.train.objective != "mle":
         raise ConfigError(f"--arch {cfg.model.arch} is for --objective mle (the GAN's generator is the "
                           "paper's convolutional one)")

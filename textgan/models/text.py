@@ -105,12 +105,14 @@ class ResBlock(nn.Module):
 
 class Generator(nn.Module):
     def __init__(self, vocab_size: int, dim: int = 512, seq_len: int = 32, n_blocks: int = 5,
-                 z_dim: int = 128, conv: str = "direct", gumbel_tau: float = 0.0):
+                 z_dim: int = 128, conv: str = "direct", gumbel_tau: float = 0.0,
+                 straight_through: bool = False):
         super().__init__()
         _check_positive(vocab_size=vocab_size, dim=dim, seq_len=seq_len, n_blocks=n_blocks,
                         z_dim=z_dim)
         self.vocab_size, self.dim, self.seq_len, self.z_dim = vocab_size, dim, seq_len, z_dim
         self.gumbel_tau = float(gumbel_tau)
+        self.straight_through = bool(straight_through)
         self.conv = _check_conv(conv, seq_len)
         self.inp = nn.Linear(z_dim, seq_len * dim)
         self.blocks = nn.Sequential(*[ResBlock(dim) for _ in range(n_blocks)])
@@ -129,15 +131,26 @@ class Generator(nn.Module):
         return self.out(self.blocks(h)).transpose(1, 2)
 
     def forward(self, z: Tensor) -> Tensor:
-        """z [B, z_dim] -> probabilities [B, L, V] (softmax over V).  With `gumbel_tau` > 0 and in
-        training mode: Gumbel-softmax relaxed samples softmax((logits + g) / tau), g ~ Gumbel(0, 1)
-        (Kusner & Hernandez-Lobato 2016), so that the critic sees near one-hot vectors, as real
-        data is, rather than smooth distributions; decoding (`logits`) is unchanged."""
+        """z [B, z_dim] -> probabilities [B, L, V] (softmax over V).  In training mode only:
+        - `gumbel_tau` > 0: Gumbel-softmax relaxed samples softmax((logits + g) / tau), g ~ Gumbel(0, 1)
+          (Kusner & Hernandez-Lobato 2016), so that the critic sees near one-hot vectors, as real
+          data is, rather than smooth distributions;
+        - `straight_through`: exactly one-hot vectors, the argmax of those probabilities, whose
+          gradient is taken to be the probabilities' own (the straight-through estimator, Bengio et
+          al. 2013; with Gumbel noise, Jang et al. 2017's straight-through Gumbel-softmax).
+        Decoding (`logits`) is unchanged."""
         logits = self.logits(z)
-        if self.gumbel_tau > 0 and self.training:
+        if not self.training:
+            return torch.softmax(logits, dim=-1)
+        if self.gumbel_tau > 0:
             u = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)
-            return torch.softmax((logits - torch.log(-torch.log(u))) / self.gumbel_tau, dim=-1)
-        return torch.softmax(logits, dim=-1)
+            probs = torch.softmax((logits - torch.log(-torch.log(u))) / self.gumbel_tau, dim=-1)
+        else:
+            probs = torch.softmax(logits, dim=-1)
+        if self.straight_through:
+            hard = torch.zeros_like(probs).scatter_(-1, probs.argmax(-1, keepdim=True), 1.0)
+            return hard + (probs - probs.detach())      # the values of `hard`, the gradient of `probs`
+        return probs
 
 
 class Critic(nn.Module):
@@ -216,6 +229,7 @@ def build_text_models(cfg: ModelConfig, conv: str = "direct") -> tuple[Generator
     if cfg.vocab_size <= 0:
         raise ConfigError(f"model vocab_size must be set from the vocabulary (> 0), got {cfg.vocab_size}")
     gen = Generator(cfg.vocab_size, dim=cfg.dim, seq_len=cfg.seq_len, n_blocks=cfg.n_blocks,
-                    z_dim=cfg.z_dim, conv=conv, gumbel_tau=cfg.gumbel_tau)
+                    z_dim=cfg.z_dim, conv=conv, gumbel_tau=cfg.gumbel_tau,
+                    straight_through=cfg.straight_through)
     critic = Critic(cfg.vocab_size, dim=cfg.dim, seq_len=cfg.seq_len, n_blocks=cfg.n_blocks, conv=conv)
     return gen, critic
