@@ -209,11 +209,21 @@ def worker(spec: dict) -> dict:
     run = textgan.train_lm(spec["corpus"], out=spec["out"], preset="small", progress=False,
                            data_dir=spec["data_dir"], log=budget.setup_message,
                            callbacks=[budget_callback(budget)], **options)
+    return scored_result(run.reload(), spec, train_cpu_s=round(budget.used, 1),
+                         eval_cpu_s_in_run=round(budget.excluded, 1))
+
+
+def scored_result(run, spec: dict, **training) -> dict:
+    """A trained run's bench result: its step, what `training` says of its time, its scores."""
     t = time.process_time()
     scored = score_run(run, spec)
-    return {"arm": spec["arm"], "seed": spec["seed"], "steps": run.reload().step,
-            "train_cpu_s": round(budget.used, 1), "eval_cpu_s_in_run": round(budget.excluded, 1),
+    return {"arm": spec["arm"], "seed": spec["seed"], "steps": run.step, **training,
             "score_cpu_s": round(time.process_time() - t, 1), **scored}
+
+
+def save_result(spec: dict, result: dict) -> None:
+    with open(result_file(spec), "w", encoding="utf-8") as f:
+        json.dump(result, f)             # each run's scores survive a failure of a later one
 
 
 # ----------------------------------------------------------------------------- many runs
@@ -248,13 +258,8 @@ def score_later(spec: dict) -> dict:
     worker would have (its training CPU time was not kept: None)."""
     import textgan
     run = textgan.load_run(spec["out"])
-    t = time.process_time()
-    scored = score_run(run, spec)
-    result = {"arm": spec["arm"], "seed": spec["seed"], "steps": run.step, "train_cpu_s": None,
-              "eval_cpu_s_in_run": None, "score_cpu_s": round(time.process_time() - t, 1),
-              "scored_later": True, **scored}
-    with open(result_file(spec), "w", encoding="utf-8") as f:
-        json.dump(result, f)
+    result = scored_result(run, spec, train_cpu_s=None, eval_cpu_s_in_run=None, scored_later=True)
+    save_result(spec, result)
     print(f"{spec['arm']} seed {spec['seed']}: scored from its checkpoint at step {run.step}", file=sys.stderr,
           flush=True)
     return result
@@ -271,8 +276,7 @@ def launch(spec: dict) -> dict:
         tail = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise UsageError(f"run {spec['arm']} seed {spec['seed']} failed: {tail}")
     result = json.loads(p.stdout.strip().splitlines()[-1])
-    with open(result_file(spec), "w", encoding="utf-8") as f:
-        json.dump(result, f)             # each run's scores survive a failure of a later one
+    save_result(spec, result)
     print(f"{spec['arm']} seed {spec['seed']}: {result['steps']} steps in {result['train_cpu_s']} CPU-s, "
           f"JS-4 " + ", ".join(f"{k} {v['js4']:.4f}" for k, v in result["decodes"].items()),
           file=sys.stderr, flush=True)

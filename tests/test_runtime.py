@@ -1,5 +1,9 @@
 """The process-wide settings of a training run (textgan/runtime.py): denormals flushed on the CPU."""
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -72,10 +76,6 @@ def test_a_cpu_training_run_flushes_denormals(tmp_path, threads):
 
 def test_the_denormals_bench_times_both_sides(tmp_path):
     """bench/denormals.py on a tiny corpus: both sides train, each block is timed, nothing is recorded."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
     root = Path(__file__).resolve().parents[1]
     corpus = tmp_path / "c.txt"
     corpus.write_text("".join(f"a short line {i % 7} of text\n" for i in range(64)), encoding="utf-8")
